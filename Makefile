@@ -1,0 +1,13 @@
+.PHONY: run test bench
+PORT ?= 5005
+
+run:  ## install and start zwbot with the Xi'an sample data (SQLite) at http://127.0.0.1:$(PORT)/
+	scripts/setup.sh
+	.venv/bin/zwbot run --port $(PORT)
+
+test:  ## install everything the tests need and run the whole suite on SQLite and PostgreSQL
+	scripts/test.sh
+
+bench:  ## measure speed and memory on this machine
+	scripts/setup.sh
+	.venv/bin/zwbot bench

@@ -1,0 +1,46 @@
+"""Conversation-level actions: out of scope, affirm, the human contact and holding answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.centre import weekday_hours
+from actions.guide import answer_item, miss
+from actions.sdk import Action, Dispatcher, Services, Tracker
+
+
+class ActionOutOfScope(Action):
+    """Not the centre's business: say what zwbot can help with; count it as a miss."""
+
+    name = "action_out_of_scope"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        services.log_unanswered(tracker, "out_of_scope")
+        return miss(dispatcher, tracker, services, "utter_out_of_scope")
+
+
+class ActionAffirm(Action):
+    """"好的/是的" after a list of choices picks nothing; after an answer it asks what next."""
+
+    name = "action_affirm"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        choices = tracker.get_slot("choices") or []
+        if len(choices) == 1:
+            return answer_item(dispatcher, services, choices[0], tracker.get_slot("aspect") or "overview")
+        dispatcher.utter("utter_affirm")
+        return {}
+
+
+class ActionUtterWithCentre(Action):
+    """Any response that mentions the centre's phone numbers and hours (filled from centre.yml)."""
+
+    def __init__(self, response: str) -> None:
+        self.name = response
+        self.response = response
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        centre = services.knowledge.centre
+        dispatcher.utter(self.response, phone=centre.get("phone", ""), complaint_phone=centre.get("complaint_phone", ""),
+                         hours=weekday_hours(centre))
+        return {"misses": 0}

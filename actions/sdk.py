@@ -1,0 +1,92 @@
+"""The surface actions are written against.
+
+- `Tracker`: what is known of the conversation: the latest parse (the `/model/parse` dict) and slots.
+- `Dispatcher`: how an action says something; texts come from domain.yml by response name.
+- `Action`: a named step; `run` returns the slots it changes.
+- `Services`: the services layer an action may use (knowledge base, turn log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class BotMessage:
+    """One message to the citizen; channels render `buttons` in their own way."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self, recipient_id: str) -> dict[str, Any]:
+        message: dict[str, Any] = {"recipient_id": recipient_id, "text": self.text}
+        if self.buttons:
+            message["buttons"] = self.buttons
+        return message
+
+
+@dataclass
+class Tracker:
+    """The conversation with one sender, as actions see it."""
+
+    sender_id: str
+    channel: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    latest_message: dict[str, Any] = field(default_factory=dict)
+
+    def get_slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+    @property
+    def intent(self) -> str | None:
+        return (self.latest_message.get("intent") or {}).get("name")
+
+    @property
+    def guide(self) -> dict[str, Any]:
+        return self.latest_message.get("guide") or {}
+
+    @property
+    def text(self) -> str:
+        return self.latest_message.get("text", "")
+
+    def entity(self, name: str) -> str | None:
+        return next((e["value"] for e in self.latest_message.get("entities", []) if e["entity"] == name), None)
+
+
+Renderer = Callable[[str, dict[str, Any]], BotMessage]
+
+
+class Dispatcher:
+    """Collects what an action says. `render` turns a response name and values into a message."""
+
+    def __init__(self, render: Renderer) -> None:
+        self._render = render
+        self.messages: list[BotMessage] = []
+
+    def utter(self, response: str, buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
+        message = self._render(response, values)
+        if buttons:
+            message.buttons = [*message.buttons, *buttons]
+        self.messages.append(message)
+
+
+class Services(Protocol):
+    """What actions may use of the services layer (see bot.services)."""
+
+    knowledge: Any  # bot.services.knowledge.KnowledgeBase snapshot
+    domain_data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics from domain.yml
+    settings: dict[str, Any]  # config.yml dialogue settings and thresholds
+
+    def log_unanswered(self, tracker: Tracker, reason: str) -> None: ...
+
+
+class Action:
+    """A named step of the dialogue. Subclasses set `name` and implement `run`."""
+
+    name = ""
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        """Say what is needed through `dispatcher`; return the slots to change ({name: value})."""
+        raise NotImplementedError

@@ -1,0 +1,119 @@
+"""The assistant: everything one zwbot process needs, built once at start-up.
+
+Start-up order: migrate the database, load knowledge/ into it when it is empty, read the
+knowledge base, train the NLU (seconds), then accept messages. Channels and the command line
+talk to an `Assistant`; they never build the pieces themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from actions.sdk import BotMessage
+from bot import __version__
+from bot.config import Settings
+from bot.core.agent import Agent, UserMessage
+from bot.core.domain import Domain
+from bot.nlu import Interpreter, ParseResult
+from bot.nlu.training_data import read_path
+from bot.services.importers import read_zwbot_folder
+from bot.services.knowledge import KnowledgeBase, KnowledgeService
+from bot.services.turns import TurnLog
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StartupReport:
+    imported_items: int
+    items: int
+    train_seconds: float
+    total_seconds: float
+
+
+class Assistant:
+    def __init__(self, settings: Settings, database: Database, knowledge_service: KnowledgeService,
+                 knowledge: KnowledgeBase, interpreter: Interpreter, agent: Agent, turn_log: TurnLog,
+                 report: StartupReport) -> None:
+        self.settings = settings
+        self.database = database
+        self.knowledge_service = knowledge_service
+        self.knowledge = knowledge
+        self.interpreter = interpreter
+        self.agent = agent
+        self.turn_log = turn_log
+        self.report = report
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Assistant:
+        started = time.perf_counter()
+        database = Database(settings.database_url)
+        knowledge_service = KnowledgeService(database)
+        imported = await prepare_database(settings, database, knowledge_service)
+        knowledge = await knowledge_service.load()
+        train_started = time.perf_counter()
+        interpreter = train_interpreter(settings, knowledge)
+        train_seconds = time.perf_counter() - train_started
+        domain = Domain.load(settings.domain_path)
+        turn_log = TurnLog(database)
+        turn_log.start()
+        agent = Agent(interpreter, domain, knowledge, turn_log, dialogue_settings(settings))
+        report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
+        return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, report)
+
+    def parse(self, text: str) -> ParseResult:
+        return self.interpreter.parse(text)
+
+    async def handle(self, text: str, sender_id: str, channel: str = "rest") -> list[BotMessage]:
+        return await self.agent.handle(UserMessage(text, sender_id, channel))
+
+    async def health(self) -> dict[str, Any]:
+        database_ok = await self.database.ping()
+        return {
+            "status": "ok" if database_ok else "degraded",
+            "version": __version__,
+            "database": {"status": "ok" if database_ok else "down", "dialect": self.database.dialect},
+            "knowledge_base": {"items": len(self.knowledge.items), "version": self.knowledge.version},
+        }
+
+    async def close(self) -> None:
+        await self.turn_log.close()
+        await self.database.close()
+
+
+async def prepare_database(settings: Settings, database: Database, knowledge_service: KnowledgeService) -> int:
+    """Migrate the schema; on an empty knowledge base import knowledge/. Returns the items imported."""
+    await database.migrate()
+    if await knowledge_service.count_items() > 0:
+        return 0
+    batch = read_zwbot_folder(settings.knowledge_dir)
+    if not batch.ok:
+        raise RuntimeError("knowledge/ 有错误，无法导入：\n" + "\n".join(map(str, batch.problems[:20])))
+    imported = await knowledge_service.store(batch)
+    log.info("loaded %d items from %s", imported, settings.knowledge_dir)
+    return imported
+
+
+async def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The knowledge base as `zwbot run` would see it (for commands that need no server)."""
+    database = Database(settings.database_url)
+    try:
+        service = KnowledgeService(database)
+        await prepare_database(settings, database, service)
+        return await service.load()
+    finally:
+        await database.close()
+
+
+def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpreter:
+    data = read_path(settings.nlu_data_dir)
+    return Interpreter.train(data, knowledge.items, knowledge.department_aliases(), settings.pipeline)
+
+
+def dialogue_settings(settings: Settings) -> dict[str, Any]:
+    pipeline = settings.pipeline
+    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {})}

@@ -1,0 +1,1 @@
+"""Channels: turn each platform's wire format into messages for the assistant and back."""

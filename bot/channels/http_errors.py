@@ -1,0 +1,49 @@
+"""Clear JSON errors for bad requests, and a guard that turns any unexpected failure into a 500
+without a traceback in the response."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+def json_error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason, "status": status}, status=status,
+                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request body as a JSON object, or the 400 response that says what is wrong with it."""
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "请求体过大")
+    if not body.strip():
+        return json_error(400, "请求体为空，应为 JSON 对象")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return json_error(400, "请求体不是 UTF-8 编码")
+    except json.JSONDecodeError as error:
+        return json_error(400, f"请求体不是合法的 JSON：{error.msg}（第 {error.lineno} 行第 {error.colno} 列）")
+    if not isinstance(data, dict):
+        return json_error(400, "请求体应为 JSON 对象")
+    return data
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status >= 400 and request.path.startswith(("/model", "/webhooks", "/health")):
+            return json_error(error.status, error.reason)
+        raise
+    except Exception:  # noqa: BLE001 - the citizen gets a clean error, the log gets the traceback
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "服务器内部错误，请稍后再试")

@@ -1,0 +1,53 @@
+"""The HTTP API in Rasa's shapes: `/health`, `/model/parse` and the REST channel
+`/webhooks/rest/webhook` (which the web chat page uses too)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from bot.assistant import Assistant
+from bot.channels.http_errors import json_error, read_json_object
+
+MAX_SENDER_CHARS = 128
+ASSISTANT = web.AppKey("assistant", Assistant)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def health(request: web.Request) -> web.Response:
+    report = await request.app[ASSISTANT].health()
+    return web.json_response(report, status=200, dumps=_dumps)
+
+
+async def model_parse(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    if isinstance(data, web.Response):
+        return data
+    text = data.get("text")
+    if not isinstance(text, str):
+        return json_error(400, "字段 text 必须是字符串")
+    return web.json_response(request.app[ASSISTANT].parse(text).as_dict(), dumps=_dumps)
+
+
+async def rest_webhook(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    if isinstance(data, web.Response):
+        return data
+    sender, message = data.get("sender", "default"), data.get("message")
+    if not isinstance(sender, (str, int)) or isinstance(sender, bool) or str(sender).strip() == "":
+        return json_error(400, "字段 sender 必须是非空字符串")
+    if not isinstance(message, str):
+        return json_error(400, "字段 message 必须是字符串")
+    sender = str(sender)[:MAX_SENDER_CHARS]
+    replies = await request.app[ASSISTANT].handle(message, sender, "rest")
+    return web.json_response([r.as_dict(sender) for r in replies], dumps=_dumps)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_post("/model/parse", model_parse)
+    app.router.add_post("/webhooks/rest/webhook", rest_webhook)

@@ -1,0 +1,244 @@
+"""The `zwbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot import __version__
+from bot.config import load_settings
+
+
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(coroutine)
+
+
+def _echo_json(value: object) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="zwbot")
+@click.option("-v", "--verbose", is_flag=True, help="详细日志")
+def main(verbose: bool) -> None:
+    """zwbot — 政务服务智能助手 (citizen self-service assistant)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5005, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Run the service: web chat at /, the HTTP API and every configured channel."""
+    from aiohttp import web
+
+    from bot.assistant import Assistant
+    from bot.server import create_app
+
+    settings = load_settings()
+
+    async def serve() -> None:
+        assistant = await Assistant.start(settings)
+        report = assistant.report
+        if report.imported_items:
+            click.echo(f"已从 {settings.knowledge_dir} 导入 {report.imported_items} 个事项")
+        click.echo(f"知识库 {report.items} 个事项；NLU 训练 {report.train_seconds:.1f} 秒；"
+                   f"启动用时 {report.total_seconds:.1f} 秒")
+        runner = web.AppRunner(create_app(settings, assistant), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        click.echo(f"zwbot 已启动：http://{host}:{port}/  （Ctrl+C 退出）")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+            await assistant.close()
+
+    try:
+        _run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--sender", default="shell", show_default=True)
+def shell(sender: str) -> None:
+    """Chat with zwbot in the terminal."""
+    from bot.assistant import Assistant
+
+    async def chat() -> None:
+        assistant = await Assistant.start(load_settings())
+        click.echo("请输入问题（输入 /quit 退出）")
+        try:
+            while True:
+                try:
+                    text = await asyncio.to_thread(input, "您：")
+                except EOFError:
+                    break
+                if text.strip() in ("/quit", "/exit"):
+                    break
+                for reply in await assistant.handle(text, sender, "shell"):
+                    click.echo(f"助手：{reply.text}")
+                    for n, button in enumerate(reply.buttons, 1):
+                        click.echo(f"   [{button['title']}]  → 输入：{button['payload']}")
+        finally:
+            await assistant.close()
+
+    _run(chat())
+
+
+@main.command()
+def train() -> None:
+    """Train the NLU model from nlu_data/ and the knowledge base, and report its size and time."""
+    import time
+
+    from bot.assistant import load_knowledge_base, train_interpreter
+
+    settings = load_settings()
+    knowledge = _run(load_knowledge_base(settings))
+    started = time.perf_counter()
+    interpreter = train_interpreter(settings, knowledge)
+    _echo_json({"train_seconds": round(time.perf_counter() - started, 3), "items": len(knowledge.items),
+                "intents": interpreter.classifier.intents})
+
+
+@main.group("test")
+def test_group() -> None:
+    """Evaluate models."""
+
+
+@test_group.command("nlu")
+@click.option("--train", "train_file", type=click.Path(exists=True, path_type=Path), help="Rasa 格式训练文件")
+@click.option("--test", "test_file", type=click.Path(exists=True, path_type=Path), help="Rasa 格式测试文件")
+@click.option("--cross-validation", "folds", type=int, default=0, help="在 nlu_data/ 上做 N 折交叉验证")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象")
+def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, as_json: bool) -> None:
+    """Intent accuracy, macro-F1, per-intent report and confusions."""
+    from bot.nlu.evaluation import cross_validate, evaluate_files, format_report
+    from bot.nlu.training_data import TrainingDataError
+
+    settings = load_settings()
+    try:
+        if folds:
+            report = cross_validate(settings.nlu_data_dir, folds, settings.pipeline)
+        elif train_file and test_file:
+            report = evaluate_files(train_file, test_file, settings.pipeline)
+        else:
+            raise click.UsageError("请给出 --train 和 --test，或 --cross-validation N")
+    except TrainingDataError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        _echo_json(report)
+    else:
+        click.echo(format_report(report))
+
+
+@main.group()
+def kb() -> None:
+    """Knowledge base: import, export, validate, search."""
+
+
+@kb.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["zwbot", "gd-jsonl", "csv"]), default="zwbot", show_default=True)
+@click.option("--replace", is_flag=True, help="先删除现有全部事项")
+def kb_import(path: Path, fmt: str, replace: bool) -> None:
+    """Import items; nothing is written when any record has a problem."""
+    from bot.services.importers import FORMATS
+    from bot.services.knowledge import KnowledgeService
+    from bot.storage import Database
+
+    batch = FORMATS[fmt](path)
+    if not batch.ok:
+        for problem in batch.problems[:200]:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"发现 {len(batch.problems)} 处问题，未导入任何记录")
+
+    async def store() -> int:
+        database = Database(load_settings().database_url)
+        try:
+            await database.migrate()
+            return await KnowledgeService(database).store(batch, replace=replace)
+        finally:
+            await database.close()
+
+    count = _run(store())
+    click.echo(f"已导入 {count} 个事项、{len(batch.departments)} 个部门" + ("（已替换原有事项）" if replace else ""))
+
+
+@kb.command("export")
+@click.argument("path", type=click.Path(path_type=Path), default="knowledge-export")
+@click.option("--format", "fmt", type=click.Choice(["zwbot", "csv"]), default="zwbot", show_default=True)
+def kb_export(path: Path, fmt: str) -> None:
+    """Export the knowledge base from the database."""
+    from bot.assistant import load_knowledge_base
+    from bot.services.importers import write_csv_template, write_zwbot_folder
+
+    knowledge = _run(load_knowledge_base(load_settings()))
+    items = list(knowledge.items.values())
+    if fmt == "csv":
+        write_csv_template(path, items)
+        click.echo(f"已导出 {len(items)} 个事项到 {path}")
+    else:
+        files = write_zwbot_folder(path, items, list(knowledge.departments.values()), knowledge.centre)
+        click.echo(f"已导出 {len(items)} 个事项到 {path}（{len(files)} 个文件）")
+
+
+@kb.command("validate")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+@click.option("--format", "fmt", type=click.Choice(["zwbot", "gd-jsonl", "csv"]), default="zwbot", show_default=True)
+def kb_validate(path: Path | None, fmt: str) -> None:
+    """Check a knowledge source (default: knowledge/) without importing it."""
+    from bot.services.importers import FORMATS
+
+    path = path or load_settings().knowledge_dir
+    batch = FORMATS[fmt](path)
+    for problem in batch.problems:
+        click.echo(str(problem))
+    if not batch.ok:
+        raise click.ClickException(f"{len(batch.problems)} 处问题")
+    click.echo(f"通过：{len(batch.items)} 个事项，{len(batch.departments)} 个部门")
+
+
+@kb.command("search")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+def kb_search(text: str, as_json: bool) -> None:
+    """Which items a question finds, with scores."""
+    from bot.assistant import load_knowledge_base, train_interpreter
+
+    settings = load_settings()
+    knowledge = _run(load_knowledge_base(load_settings()))
+    result = train_interpreter(settings, knowledge).parse(text)
+    if as_json:
+        _echo_json(result.as_dict()["guide"])
+        return
+    click.echo(f"方面：{result.aspect or '-'}")
+    for candidate in result.candidates:
+        click.echo(f"{candidate.score:8.2f}  {candidate.item_id}  {candidate.name}")
+    if not result.candidates:
+        click.echo("没有找到相关事项")
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="更短的测量（用于测试）")
+@click.option("--json", "as_json", is_flag=True)
+def bench(quick: bool, as_json: bool) -> None:
+    """Measure training, parse and turn speed, memory and cold start on this machine."""
+    from bot.bench import format_bench, run_bench
+
+    report = run_bench(load_settings(), quick=quick)
+    if as_json:
+        _echo_json(report)
+    else:
+        click.echo(format_bench(report))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

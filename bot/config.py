@@ -1,0 +1,88 @@
+"""Settings: where zwbot finds its data and services.
+
+Everything comes from the project directory (knowledge/, nlu_data/, domain.yml, config.yml) and
+from environment variables; nothing here is a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one zwbot process."""
+
+    project_dir: Path
+    database_url: str
+    redis_url: str | None
+    state_dir: Path
+    pipeline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.project_dir / "knowledge"
+
+    @property
+    def nlu_data_dir(self) -> Path:
+        return self.project_dir / "nlu_data"
+
+    @property
+    def domain_path(self) -> Path:
+        return self.project_dir / "domain.yml"
+
+    @property
+    def config_path(self) -> Path:
+        return self.project_dir / "config.yml"
+
+    @property
+    def model_path(self) -> Path:
+        return self.state_dir / "models" / "nlu.pkl"
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The directory holding domain.yml: $ZWBOT_HOME, else the nearest parent of `start` (cwd)."""
+    if os.environ.get("ZWBOT_HOME"):
+        return Path(os.environ["ZWBOT_HOME"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "domain.yml").exists() and (candidate / "config.yml").exists():
+            return candidate
+    # Installed package without a checkout: the source tree one level above bot/.
+    return Path(__file__).resolve().parent.parent
+
+
+def load_settings(project_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Read config.yml and the ZWBOT_* environment variables."""
+    project = (project_dir or find_project_dir()).resolve()
+    state_dir = Path(os.environ.get("ZWBOT_STATE_DIR", project / ".zwbot"))
+    database_url = os.environ.get("ZWBOT_DATABASE_URL") or f"sqlite+aiosqlite:///{state_dir / 'zwbot.db'}"
+    pipeline: dict[str, Any] = {}
+    config_file = project / "config.yml"
+    if config_file.exists():
+        pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    values: dict[str, Any] = dict(
+        project_dir=project,
+        database_url=normalize_database_url(database_url),
+        redis_url=os.environ.get("ZWBOT_REDIS_URL") or None,
+        state_dir=state_dir,
+        pipeline=pipeline,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver (aiosqlite / asyncpg)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    return url

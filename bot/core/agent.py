@@ -1,0 +1,134 @@
+"""The agent: one citizen message in, zwbot's messages out.
+
+A turn: take the sender's lock, understand the text (or a button payload), pick the action
+(domain.yml rules; a numbered reply to offered choices picks one), run it, keep the slots, log the turn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions.guide import choice_number
+from actions.registry import builtin_actions, response_action
+from actions.sdk import Action, BotMessage, Dispatcher, Tracker
+from bot.core.domain import Domain
+from bot.core.tracker_store import InMemoryTrackerStore
+from bot.nlu import Interpreter
+from bot.nlu.text import clean, has_content
+from bot.services.knowledge import KnowledgeBase
+from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
+
+_PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*)?$", re.DOTALL)
+MAX_TEXT_CHARS = 10_000
+
+
+@dataclass
+class UserMessage:
+    text: str
+    sender_id: str
+    channel: str = "rest"
+
+
+@dataclass
+class ActionServices:
+    """What actions get of the services layer (see actions.sdk.Services)."""
+
+    knowledge: KnowledgeBase
+    domain_data: dict[str, Any]
+    settings: dict[str, Any]
+    turn_log: TurnLog
+    unanswered: list[str] = field(default_factory=list)
+
+    def log_unanswered(self, tracker: Tracker, reason: str) -> None:
+        self.unanswered.append(reason)
+        self.turn_log.record_unanswered(UnansweredRecord(tracker.channel, tracker.sender_id, tracker.text, reason))
+
+
+class Agent:
+    def __init__(self, interpreter: Interpreter, domain: Domain, knowledge: KnowledgeBase, turn_log: TurnLog,
+                 settings: dict[str, Any], trackers: InMemoryTrackerStore | None = None) -> None:
+        self.interpreter = interpreter
+        self.domain = domain
+        self.knowledge = knowledge
+        self.turn_log = turn_log
+        self.settings = settings
+        self.trackers = trackers or InMemoryTrackerStore(settings.get("tracker_idle_minutes", 120) * 60)
+        self.actions: dict[str, Action] = builtin_actions()
+
+    def _action(self, name: str) -> Action:
+        action = self.actions.get(name)
+        if action is None:
+            action = self.actions[name] = response_action(name)
+        return action
+
+    async def handle(self, message: UserMessage) -> list[BotMessage]:
+        started = time.perf_counter()
+        key = f"{message.channel}:{message.sender_id}"
+        text = clean(message.text[:MAX_TEXT_CHARS])
+        async with self.trackers.lock(key):
+            slots = self.trackers.get(key)
+            parse = self._understand(text)
+            tracker = Tracker(message.sender_id, message.channel, slots, parse)
+            services = ActionServices(self.knowledge, self.domain.data, self.settings, self.turn_log)
+            dispatcher = Dispatcher(self.domain.render)
+            if not text:
+                dispatcher.utter("utter_empty_message")
+            elif not has_content(text):
+                dispatcher.utter("utter_text_only")
+            else:
+                await self._act(tracker, dispatcher, services)
+            self.trackers.save(key, tracker.slots)
+        self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
+        return dispatcher.messages
+
+    def _understand(self, text: str) -> dict[str, Any]:
+        payload = _PAYLOAD.match(text)
+        if payload and payload.group("intent") in self.domain.rules:
+            return self._payload_parse(text, payload.group("intent"), payload.group("json"))
+        if not has_content(text):
+            return {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
+        return self.interpreter.parse(text).as_dict()
+
+    @staticmethod
+    def _payload_parse(text: str, intent: str, raw: str | None) -> dict[str, Any]:
+        """A button's payload (`/ask_guide{"item_id": "...", "aspect": "..."}`) read as a parse."""
+        try:
+            values = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            values = {}
+        if not isinstance(values, dict):
+            values = {}
+        item_id = values.get("item_id") if isinstance(values.get("item_id"), str) else None
+        aspect = values.get("aspect") if isinstance(values.get("aspect"), str) else None
+        return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [],
+                "guide": {"item_id": item_id, "aspect": aspect, "candidates": [], "from_payload": True}}
+
+    async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
+        intent = tracker.intent
+        if tracker.get_slot("choices") and choice_number(tracker.text) is not None:
+            name = "action_select_choice"
+        else:
+            name = self.domain.rules.get(intent or "", "action_out_of_scope")
+        changes = await self._action(name).run(dispatcher, tracker, services)
+        for slot, value in changes.items():
+            if value is None:
+                tracker.slots.pop(slot, None)
+            else:
+                tracker.slots[slot] = value
+
+    def _log(self, message: UserMessage, text: str, parse: dict[str, Any], tracker: Tracker,
+             replies: list[BotMessage], answered: bool, started: float) -> None:
+        intent = parse.get("intent") or {}
+        # The item answered, which for a follow-up ("那要多久？") is the one carried over in the slots.
+        guide_turn = intent.get("name") == "ask_guide" and answered
+        self.turn_log.record_turn(TurnRecord(
+            channel=message.channel, sender=message.sender_id[:128], text=text, intent=intent.get("name"),
+            confidence=intent.get("confidence"),
+            item_id=tracker.slots.get("item_id") if guide_turn else None,
+            aspect=tracker.slots.get("aspect") if guide_turn else None,
+            reply="\n".join(r.text for r in replies), answered=answered,
+            latency_ms=(time.perf_counter() - started) * 1000))

@@ -1,0 +1,210 @@
+"""Finding the item a citizen asks about.
+
+Three signals, added up:
+- exact mentions: any name, alias or keyword of an item found inside the question, by characters
+  and by toneless pinyin (so 老人正 finds 老人证), longer mentions counting more;
+- BM25 (bm25s) over character bigrams and jieba words of every item's names, aliases, keywords,
+  sample questions, department names and summary — tolerant of a wrong or missing character;
+- BM25 over pinyin syllable bigrams, for homophones the exact layer cannot see.
+Old department names (工商局, 国税局 …) count for the items of the department that took over.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, pinyin_syllables, strip_brackets
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+MAX_MENTION = 60  # longest name or alias matched as a whole (characters)
+_PUNCT = re.compile(r"[^\u4e00-\u9fffa-z0-9]")
+
+
+def compact(text: str) -> str:
+    """Normalised text without blanks and punctuation: the form names are matched in."""
+    return _PUNCT.sub("", text)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item_id: str
+    name: str
+    score: float
+    exact: bool  # the question names this item (or an alias of it) outright
+    mention: str | None = None  # the words of the question that named it
+
+
+class ItemIndex:
+    """Search structure over the items of one knowledge-base snapshot."""
+
+    def __init__(self, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+                 tokenizer: Tokenizer, stop_phrases: Iterable[str] = ()) -> None:
+        self.tokenizer = tokenizer
+        self.text_weight = 0.4  # sample questions and summaries count less than names and aliases
+        self.ids = list(items)
+        self.names = [items[i]["name"] for i in self.ids]
+        self._position = {item_id: n for n, item_id in enumerate(self.ids)}
+        self._stop = sorted({normalize(p) for p in stop_phrases if p}, key=len, reverse=True)
+        self._department_aliases = {compact(normalize(a)): name for a, name in department_aliases.items()
+                                    if len(compact(normalize(a))) >= 2}
+        self._longest_department_alias = max(map(len, self._department_aliases), default=0)
+        self._stop_words = set(self._stop)
+        self._mentions: dict[str, list[tuple[int, float]]] = {}
+        self._pinyin_mentions: dict[str, list[tuple[int, float]]] = {}
+        name_documents, text_documents, pinyin_documents = [], [], []
+        for position, item_id in enumerate(self.ids):
+            record = items[item_id]
+            names = self._surfaces(record)
+            for surface, weight in names:
+                self._add_mention(surface, position, weight)
+            name_text = " ".join(s for s, w in names if w >= 0.9)
+            name_documents.append(self._tokens(self._strip_stop(name_text)))
+            text_fields = [s for s, w in names if w < 0.9] + [normalize(q) for q in record.get("questions") or []]
+            text_fields += [normalize(record.get("department") or ""), normalize(record.get("summary") or "")]
+            text_documents.append(self._tokens(" ".join(self._strip_stop(t) for t in text_fields)))
+            pinyin_documents.append(self._pinyin_tokens(name_text))
+        self._bm25_names = self._build(name_documents)
+        self._bm25_text = self._build(text_documents)
+        self._bm25_pinyin = self._build(pinyin_documents)
+        by_department: dict[str, list[int]] = {}
+        for position, item_id in enumerate(self.ids):
+            by_department.setdefault(items[item_id].get("department") or "", []).append(position)
+        self._department_positions = {k: np.array(v) for k, v in by_department.items()}
+
+    @staticmethod
+    def _surfaces(record: dict[str, Any]) -> list[tuple[str, float]]:
+        """Names by which an item is mentioned, with the weight of a mention."""
+        name = record["name"]
+        surfaces = [(name, 1.0), (strip_brackets(name), 0.95)]
+        surfaces += [(part, 0.9) for part in bracket_parts(name) if len(part) >= 4]
+        surfaces += [(alias, 1.0) for alias in record.get("aliases") or []]
+        surfaces += [(keyword, 0.35) for keyword in record.get("keywords") or []]
+        seen: dict[str, float] = {}
+        for surface, weight in surfaces:
+            key = compact(normalize(surface))
+            if len(key) >= 2 and weight > seen.get(key, 0):
+                seen[key] = weight
+        return list(seen.items())
+
+    def _add_mention(self, surface: str, position: int, weight: float) -> None:
+        if len(surface) <= MAX_MENTION:
+            self._mentions.setdefault(surface, []).append((position, weight))
+        syllables = pinyin_syllables(surface)
+        if 2 <= len(syllables) <= MAX_MENTION and any(len(s) > 1 for s in syllables):
+            self._pinyin_mentions.setdefault(" ".join(syllables), []).append((position, weight))
+
+    def _strip_stop(self, text: str) -> str:
+        for phrase in self._stop:
+            if phrase in text:
+                text = text.replace(phrase, " ")
+        return text
+
+    def _tokens(self, text: str, words: list[str] | None = None) -> list[str]:
+        """Character bigrams and jieba words (computed here unless the caller has them)."""
+        words = self.tokenizer.words(text) if words is None else words
+        return char_ngrams(text, (2,)) + ["w:" + w for w in words if len(w) > 1 and w not in self._stop_words]
+
+    @staticmethod
+    def _pinyin_tokens(text: str) -> list[str]:
+        tokens = []
+        for run in _PUNCT.split(text):
+            syllables = pinyin_syllables(run)
+            tokens.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+        return tokens
+
+    @staticmethod
+    def _build(documents: list[list[str]]) -> bm25s.BM25:
+        index = bm25s.BM25()
+        index.index([d or [""] for d in documents], show_progress=False)
+        return index
+
+    @staticmethod
+    def _scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray | None:
+        vocabulary = index.vocab_dict
+        ids = [vocabulary[t] for t in dict.fromkeys(tokens) if t in vocabulary]
+        if not ids:
+            return None
+        return index.get_scores_from_ids(ids)
+
+    def department_mentions(self, text: str) -> list[tuple[str, str]]:
+        """(words used, current name) for each department the normalised text mentions, longest mention first."""
+        letters = compact(text)[:200]
+        found: dict[str, str] = {}
+        for start in range(len(letters)):
+            for end in range(min(len(letters), start + self._longest_department_alias), start + 1, -1):
+                name = self._department_aliases.get(letters[start:end])
+                if name is not None:
+                    if name not in found.values():
+                        found[letters[start:end]] = name
+                    break
+        return sorted(found.items(), key=lambda pair: -len(pair[0]))
+
+    def search(self, text: str, words: list[str] | None = None, departments: list[str] = (),  # type: ignore[assignment]
+               limit: int = 5) -> list[Candidate]:
+        """Best items for normalised `text`, best first; empty when nothing fits.
+
+        `words` (jieba words of `text`) and `departments` (mentioned, current names) save recomputing them.
+        """
+        letters = compact(text)[:120]
+        if not letters or not self.ids:
+            return []
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        exact = self._exact_mentions(letters)
+        for position, (value, _, _) in exact.items():
+            scores[position] += value
+        query = self._strip_stop(text[:300])
+        tokens = self._tokens(query, None if words is None else [w for w in words if w in query])
+        for index, weight in ((self._bm25_names, 1.0), (self._bm25_text, self.text_weight)):
+            found = self._scores(index, tokens)
+            if found is not None:
+                scores += weight * found.astype(np.float32)
+        pinyin_scores = self._scores(self._bm25_pinyin, self._pinyin_tokens(query))
+        if pinyin_scores is not None:
+            scores += 0.5 * pinyin_scores.astype(np.float32)
+        for department in departments:
+            positions = self._department_positions.get(department)
+            if positions is not None:
+                scores[positions] *= 1.3
+        top = np.argsort(-scores)[:limit]
+        return [Candidate(self.ids[p], self.names[p], round(float(scores[p]), 3), p in exact,
+                          letters[exact[p][1]:exact[p][2]] if p in exact else None)
+                for p in top if scores[p] > 0]
+
+    def _exact_mentions(self, letters: str) -> dict[int, tuple[float, int, int]]:
+        """Items mentioned by name or alias: position → (score, start, end) of the best mention.
+
+        Longer mentions score more; a pinyin (homophone) mention a little less than the right characters.
+        """
+        found: dict[int, tuple[float, int, int]] = {}
+
+        def credit(hits: list[tuple[int, float]], length: float, start: int, end: int) -> None:
+            for position, weight in hits:
+                value = weight * (2.0 + length)
+                if value > found.get(position, (0.0,))[0]:
+                    found[position] = (value, start, end)
+
+        length = len(letters)
+        for start in range(length):
+            for end in range(start + 2, min(length, start + MAX_MENTION) + 1):
+                hits = self._mentions.get(letters[start:end])
+                if hits:
+                    credit(hits, end - start, start, end)
+        syllables = pinyin_syllables(letters)
+        if len(syllables) == length:  # positions line up only when every character has one syllable
+            for start in range(length):
+                for end in range(start + 2, min(length, start + 8) + 1):
+                    hits = self._pinyin_mentions.get(" ".join(syllables[start:end]))
+                    if hits:
+                        credit(hits, (end - start) * 0.8, start, end)
+        return found
+
+    def position(self, item_id: str) -> int | None:
+        return self._position.get(item_id)

@@ -1,0 +1,114 @@
+"""The knowledge base: service guides stored in the database, read into an in-memory snapshot.
+
+The database is the source of truth; `KnowledgeBase` is the read-only snapshot that answering and
+retrieval work from. Every change goes through `KnowledgeService`, which bumps `version` so that
+the retrieval index can rebuild before the next question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from bot.services.importers import ImportBatch
+from bot.storage import CentreInfo, Database, Department, Item
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A consistent snapshot of every item, department and the centre information."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    departments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
+    centre: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        return self.items.get(item_id)
+
+    def department(self, name: str) -> dict[str, Any] | None:
+        return self.departments.get(name)
+
+    def department_aliases(self) -> dict[str, str]:
+        """Every name a citizen may use for a department (old names included) → its current name."""
+        names: dict[str, str] = {}
+        for name, record in self.departments.items():
+            names[name] = name
+            if record.get("full_name"):
+                names[record["full_name"]] = name
+            for alias in record.get("aliases") or []:
+                names.setdefault(alias, name)
+        return names
+
+
+class KnowledgeService:
+    """Reads and changes the knowledge base in the database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._version = 0
+
+    async def count_items(self) -> int:
+        async with self.database.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(Item)) or 0)
+
+    async def load(self) -> KnowledgeBase:
+        async with self.database.session() as session:
+            items = (await session.scalars(select(Item).order_by(Item.id))).all()
+            departments = (await session.scalars(select(Department).order_by(Department.id))).all()
+            centre = await session.scalar(select(CentreInfo).where(CentreInfo.id == 1))
+        self._version += 1
+        return KnowledgeBase(
+            items={row.id: row.record for row in items},
+            departments={row.name: row.record for row in departments},
+            centre=centre.record if centre else {},
+            version=self._version,
+        )
+
+    async def store(self, batch: ImportBatch, replace: bool = False) -> int:
+        """Write a checked batch in one transaction; `replace` first removes every existing item.
+
+        Returns the number of items written. A batch with problems is refused whole.
+        """
+        if not batch.ok:
+            raise ValueError(f"导入内容有 {len(batch.problems)} 处问题，未写入")
+        now = datetime.now(timezone.utc)
+        async with self.database.session() as session, session.begin():
+            if replace:
+                await session.execute(delete(Item))
+                if batch.departments:
+                    await session.execute(delete(Department))
+            existing_departments = {d.name: d for d in (await session.scalars(select(Department))).all()}
+            for record in batch.departments:
+                row = existing_departments.get(record["name"])
+                if row is None:
+                    row = Department(id=_unique_department_id(record["id"], existing_departments),
+                                     name=record["name"], record=record)
+                    session.add(row)
+                    existing_departments[record["name"]] = row
+                else:
+                    row.record = record
+            if batch.centre is not None:
+                await session.merge(CentreInfo(id=1, record=batch.centre))
+            existing_items = set((await session.scalars(select(Item.id))).all())
+            for record in batch.items:
+                clean = {k: v for k, v in record.items() if not k.startswith("_")}
+                row = Item(id=clean["id"], name=clean["name"], department=clean["department"],
+                           kind=clean["kind"], record=clean, updated_at=now)
+                if clean["id"] in existing_items:
+                    await session.merge(row)
+                else:
+                    session.add(row)
+        return len(batch.items)
+
+
+def _unique_department_id(wanted: str, existing: dict[str, Department]) -> str:
+    taken = {d.id for d in existing.values()}
+    candidate, number = wanted, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{wanted}{number}"
+    return candidate

@@ -1,0 +1,104 @@
+"""The turn log: every message and its answer, and the questions zwbot could not answer.
+
+Turns are written in batches by one background task so that a busy hour costs one commit per
+batch, not one per message. `close()` flushes what is queued, so a clean shutdown loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import insert
+
+from bot.storage import Database, Turn, UnansweredQuestion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnRecord:
+    channel: str
+    sender: str
+    text: str
+    intent: str | None
+    confidence: float | None
+    item_id: str | None
+    aspect: str | None
+    reply: str
+    answered: bool
+    latency_ms: float
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@dataclass
+class UnansweredRecord:
+    channel: str
+    sender: str
+    text: str
+    reason: str
+    resolved: bool = False
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class TurnLog:
+    """Queues turns and unanswered questions; a background task writes them in batches."""
+
+    def __init__(self, database: Database, flush_interval: float = 0.2, batch_size: int = 500) -> None:
+        self.database = database
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self._turns: list[dict] = []
+        self._unanswered: list[dict] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def record_turn(self, turn: TurnRecord) -> None:
+        self._turns.append(asdict(turn))
+        if len(self._turns) >= self.batch_size:
+            self._wake.set()
+
+    def record_unanswered(self, question: UnansweredRecord) -> None:
+        self._unanswered.append(asdict(question))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def flush(self) -> None:
+        turns, self._turns = self._turns, []
+        unanswered, self._unanswered = self._unanswered, []
+        if not turns and not unanswered:
+            return
+        try:
+            async with self.database.session() as session, session.begin():
+                if turns:
+                    await session.execute(insert(Turn), turns)
+                if unanswered:
+                    await session.execute(insert(UnansweredQuestion), unanswered)
+        except Exception:
+            # Put them back so a passing database hiccup loses nothing; the next flush retries.
+            log.exception("could not write %d turns; will retry", len(turns))
+            self._turns[:0] = turns
+            self._unanswered[:0] = unanswered
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            await self.flush()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush()

@@ -1,0 +1,101 @@
+"""Shared fixtures: one database per test run (SQLite, or PostgreSQL when ZWBOT_TEST_DATABASE_URL is
+set), one started Assistant, and a real HTTP server on a free localhost port."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiohttp import ClientSession, web
+from sqlalchemy.engine import make_url
+
+from bot.assistant import Assistant
+from bot.config import Settings, load_settings, normalize_database_url
+from bot.server import create_app
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("ZWBOT_SHARED_DIR", PROJECT_DIR.parent / "shared"))
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+async def _create_postgres_database(base_url: str) -> str:
+    """A new empty PostgreSQL database beside the one in `base_url`; returns its async URL."""
+    url = make_url(normalize_database_url(base_url))
+    name = f"zwbot_test_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(user=url.username, password=url.password, host=url.host,
+                                       port=url.port or 5432, database=url.database)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres_database(database_url: str) -> None:
+    url = make_url(database_url)
+    connection = await asyncpg.connect(user=url.username, password=url.password, host=url.host,
+                                       port=url.port or 5432, database="postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def new_database_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A factory of fresh, empty databases of the kind this run tests (dropped at the end)."""
+    created: list[str] = []
+    base = os.environ.get("ZWBOT_TEST_DATABASE_URL")
+
+    async def make() -> str:
+        if base:
+            url = await _create_postgres_database(base)
+            created.append(url)
+            return url
+        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'zwbot.db'}"
+
+    yield make
+    for url in created:
+        await _drop_postgres_database(url)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def settings(new_database_url, tmp_path_factory: pytest.TempPathFactory) -> Settings:  # type: ignore[no-untyped-def]
+    return load_settings(PROJECT_DIR, database_url=await new_database_url(),
+                         state_dir=tmp_path_factory.mktemp("state"))
+
+
+@pytest_asyncio.fixture(scope="session")
+async def assistant(settings: Settings) -> AsyncIterator[Assistant]:
+    started = await Assistant.start(settings)
+    yield started
+    await started.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def server_url(settings: Settings, assistant: Assistant) -> AsyncIterator[str]:
+    """A real zwbot HTTP server on a free localhost port."""
+    runner = web.AppRunner(create_app(settings, assistant))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def http(server_url: str) -> AsyncIterator[ClientSession]:
+    async with ClientSession(base_url=server_url) as session:
+        yield session
+
+
+@pytest.fixture
+def sender() -> str:
+    """A new citizen for each test, so conversations do not leak into each other."""
+    return f"test-{uuid.uuid4().hex[:12]}"
