@@ -92,7 +92,9 @@ class ActionAnswerGuide(Action):
         if department and not named:
             # "工商局在哪": about the department itself, unless the question or the conversation
             # is about one of its items.
-            found = services.knowledge.item(item_id) if item_id else None
+            # A weak match ("工商局" → 个体工商户) is the department's name speaking, not an item.
+            strong = candidates and candidates[0]["score"] >= 2 * services.settings.get("min_item_score", 4.0)
+            found = services.knowledge.item(item_id) if item_id and strong else None
             last = services.knowledge.item(last_item) if last_item else None
             if not any(record and record.get("department") == department for record in (found, last)):
                 return self._department(dispatcher, tracker, services, department)

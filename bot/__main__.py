@@ -1,3 +1,4 @@
 from bot.cli import main
 
-main()
+if __name__ == "__main__":  # guard: training runs in a spawned child that imports this module
+    main()

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.agent import Agent, UserMessage
 from bot.core.domain import Domain
 from bot.nlu import Interpreter, ParseResult
+from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
@@ -110,8 +111,11 @@ async def load_knowledge_base(settings: Settings) -> KnowledgeBase:
 
 
 def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpreter:
+    """The interpreter for this knowledge base: the saved model if it fits, else one trained in a child process."""
     data = read_path(settings.nlu_data_dir)
-    return Interpreter.train(data, knowledge.items, knowledge.department_aliases(), settings.pipeline)
+    aliases = knowledge.department_aliases()
+    model = load_or_train(settings.state_dir / "models", data, knowledge.items, aliases, settings.pipeline)
+    return Interpreter.build(model, data, knowledge.items, aliases, settings.pipeline)
 
 
 def dialogue_settings(settings: Settings) -> dict[str, Any]:

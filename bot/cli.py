@@ -98,14 +98,19 @@ def train() -> None:
     """Train the NLU model from nlu_data/ and the knowledge base, and report its size and time."""
     import time
 
-    from bot.assistant import load_knowledge_base, train_interpreter
+    from bot.assistant import load_knowledge_base
+    from bot.nlu.model import save, train_model
+    from bot.nlu.training_data import read_path
 
     settings = load_settings()
     knowledge = _run(load_knowledge_base(settings))
+    data = read_path(settings.nlu_data_dir)
     started = time.perf_counter()
-    interpreter = train_interpreter(settings, knowledge)
-    _echo_json({"train_seconds": round(time.perf_counter() - started, 3), "items": len(knowledge.items),
-                "intents": interpreter.classifier.intents})
+    model = train_model(data, knowledge.items, knowledge.department_aliases(), settings.pipeline)
+    seconds = time.perf_counter() - started
+    path = save(model, settings.state_dir / "models")
+    _echo_json({"model": str(path), "train_seconds": round(seconds, 3), "examples": len(data.examples),
+                "items": len(knowledge.items), "intents": model.classifier.intents})
 
 
 @main.group("test")

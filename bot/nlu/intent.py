@@ -13,9 +13,6 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from bot.nlu.text import Tokenizer
 
@@ -46,7 +43,11 @@ class IntentClassifier:
         return grams
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], tokenizer: Tokenizer) -> IntentClassifier:
-        """Train on normalised texts."""
+        """Train on normalised texts (imports scikit-learn; prediction does not need it)."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         vectorizer = TfidfVectorizer(analyzer=lambda t: self.features(t, tokenizer.words(t)), sublinear_tf=True,
                                      dtype=np.float32)
         matrix = vectorizer.fit_transform(texts)

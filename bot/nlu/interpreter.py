@@ -6,12 +6,12 @@ zwbot's `guide`, `mood` and `out_of_scope`.
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.nlu.intent import IntentClassifier
+from bot.nlu.model import NluModel, train_model, user_words
 from bot.nlu.lexicon import AspectDetector, Mood, MoodScorer
 from bot.nlu.retrieval import Candidate, ItemIndex, compact
 from bot.nlu.text import Tokenizer, has_content, normalize
@@ -79,23 +79,21 @@ class Interpreter:
         self.min_guide_confidence = thresholds.get("min_guide_confidence", 0.6)
 
     @classmethod
-    def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-              pipeline: dict[str, Any]) -> Interpreter:
-        """Build every component from training data and a knowledge-base snapshot (a few seconds)."""
-        user_words = [w for record in items.values() for w in [record["name"], *(record.get("aliases") or []),
-                                                              *(record.get("keywords") or [])]]
-        user_words += list(department_aliases)
-        tokenizer = Tokenizer(user_words)
-        texts = [normalize(e.text) for e in data.examples]
-        labels = [e.intent for e in data.examples]
-        texts, labels = _with_item_names(texts, labels, items, pipeline.get("item_name_examples", 150))
-        settings = pipeline.get("intent_classifier", {})
-        classifier = IntentClassifier(tuple(settings.get("char_ngrams", (1, 3))), settings.get("C", 0.5))
-        classifier.fit(texts, labels, tokenizer)
-        index = ItemIndex(items, department_aliases, tokenizer, pipeline.get("retrieval_stop_phrases", []))
-        return cls(tokenizer, classifier, index, AspectDetector(pipeline.get("aspects", {})),
+    def build(cls, model: NluModel, data: TrainingData, items: dict[str, dict[str, Any]],
+              department_aliases: dict[str, str], pipeline: dict[str, Any]) -> Interpreter:
+        """Put a trained model together with the knowledge base's item index and the lexicons."""
+        tokenizer = Tokenizer(user_words(items, department_aliases))
+        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, pipeline.get("retrieval_stop_phrases", []))
+        return cls(tokenizer, model.classifier, index, AspectDetector(pipeline.get("aspects", {})),
                    MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms,
                    pipeline.get("thresholds", {}))
+
+    @classmethod
+    def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+              pipeline: dict[str, Any]) -> Interpreter:
+        """Train in this process and build (for commands and tests; the server trains in a child)."""
+        return cls.build(train_model(data, items, department_aliases, pipeline), data, items, department_aliases,
+                         pipeline)
 
     def parse(self, text: str) -> ParseResult:
         normalized = normalize(text)[:MAX_PARSED_CHARS]
@@ -106,11 +104,7 @@ class Interpreter:
         intent, confidence = ranking[0]
         mentions = self.index.department_mentions(normalized)
         departments = list(dict.fromkeys(name for _, name in mentions))
-        # A department's name says whose item it is, not which: leave it out of the item search.
-        asked_about = normalized
-        for alias, _ in mentions:
-            asked_about = asked_about.replace(alias, " ")
-        candidates = self.index.search(asked_about, words, departments)
+        candidates = self.index.search(normalized, words, departments)
         named = candidates[0] if candidates and candidates[0].exact else None
         whole_name = named is not None and named.mention is not None and len(named.mention) >= 4 \
             and len(named.mention) >= 0.8 * len(normalized)
@@ -159,14 +153,4 @@ class Interpreter:
                 entities.append({"entity": "item", "value": best.name, "start": start,
                                  "end": start + len(best.mention), "extractor": "LookupEntityExtractor"})
         return entities
-
-
-def _with_item_names(texts: list[str], labels: list[str], items: dict[str, dict[str, Any]],
-                     limit: int) -> tuple[list[str], list[str]]:
-    """Teach ask_guide that a bare item name or alias is a guide question (a sample, to keep classes balanced)."""
-    if "ask_guide" not in labels or not items or limit <= 0:
-        return texts, labels
-    names = sorted({normalize(n) for r in items.values() for n in [r["name"], *(r.get("aliases") or [])]})
-    sample = random.Random(7).sample(names, min(limit, len(names)))
-    return texts + sample, labels + ["ask_guide"] * len(sample)
 

@@ -5,10 +5,18 @@ Both are plain lexicons so that staff can read and extend them; the words live i
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.nlu.text import normalize
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of `words`, longest first so the longest cue at a position wins."""
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else re.compile(r"(?!x)x")
 
 ASPECTS = ("materials", "process", "time_limit", "fee", "location", "basis", "conditions", "online", "contact")
 
@@ -20,20 +28,13 @@ class AspectDetector:
         unknown = set(cues) - set(ASPECTS)
         if unknown:
             raise ValueError(f"config.yml aspects: unknown aspect names {sorted(unknown)}")
-        # Longer cues first: "网上交材料" must not count as "materials" before "online" sees "网上".
-        self._cues = sorted(((normalize(c), aspect) for aspect, words in cues.items() for c in words),
-                            key=lambda pair: -len(pair[0]))
+        self._aspect_of = {normalize(c): aspect for aspect, words in cues.items() for c in words}
+        self._pattern = _alternation(self._aspect_of)
 
     def detect(self, text: str) -> str | None:
-        best: tuple[int, int] | None = None  # (cue length, -position)
-        found = None
-        for cue, aspect in self._cues:
-            position = text.find(cue)
-            if position >= 0:
-                key = (len(cue), -position)
-                if best is None or key > best:
-                    best, found = key, aspect
-        return found
+        """The aspect of the longest cue in `text` (the earliest among equally long ones)."""
+        best = max(self._pattern.finditer(text), key=lambda m: (len(m.group()), -m.start()), default=None)
+        return self._aspect_of[best.group()] if best else None
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,16 @@ class MoodScorer:
     """A first mood score from weighted cue words, intensifiers and exclamation marks."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self._angry = [normalize(w) for w in config.get("angry", [])]
-        self._negative = [normalize(w) for w in config.get("negative", [])]
-        self._positive = [normalize(w) for w in config.get("positive", [])]
-        self._intensifiers = [normalize(w) for w in config.get("intensifiers", [])]
+        self._angry, self._negative, self._positive, self._intensifiers = (
+            _alternation(normalize(w) for w in config.get(kind, []))
+            for kind in ("angry", "negative", "positive", "intensifiers"))
         self.escalate_at = float(config.get("escalate_at", 0.7))
 
     def score(self, text: str) -> Mood:
-        angry = sum(1 for w in self._angry if w in text)
-        negative = sum(1 for w in self._negative if w in text)
-        positive = sum(1 for w in self._positive if w in text)
-        intensity = sum(1 for w in self._intensifiers if w in text) + min(text.count("!"), 3)
+        """Distinct cue words of each kind found in normalised `text`, weighed into a label and score."""
+        angry, negative, positive, intense = (len(set(p.findall(text))) for p in
+                                              (self._angry, self._negative, self._positive, self._intensifiers))
+        intensity = intense + min(text.count("!"), 3)
         raw = 0.45 * angry + 0.2 * negative - 0.25 * positive
         if raw > 0:
             raw += 0.08 * intensity

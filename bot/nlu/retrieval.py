@@ -20,11 +20,13 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, pinyin_syllables, strip_brackets
+from bot.nlu.pinyin import PinyinTable
+from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, strip_brackets
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MAX_MENTION = 60  # longest name or alias matched as a whole (characters)
+MAX_PINYIN_MENTION = 8  # longest alias matched by sound (syllables)
 _PUNCT = re.compile(r"[^\u4e00-\u9fffa-z0-9]")
 
 
@@ -46,8 +48,9 @@ class ItemIndex:
     """Search structure over the items of one knowledge-base snapshot."""
 
     def __init__(self, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-                 tokenizer: Tokenizer, stop_phrases: Iterable[str] = ()) -> None:
+                 tokenizer: Tokenizer, pinyin: PinyinTable, stop_phrases: Iterable[str] = ()) -> None:
         self.tokenizer = tokenizer
+        self.pinyin = pinyin
         self.text_weight = 0.4  # sample questions and summaries count less than names and aliases
         self.ids = list(items)
         self.names = [items[i]["name"] for i in self.ids]
@@ -56,9 +59,14 @@ class ItemIndex:
         self._department_aliases = {compact(normalize(a)): name for a, name in department_aliases.items()
                                     if len(compact(normalize(a))) >= 2}
         self._longest_department_alias = max(map(len, self._department_aliases), default=0)
+        self._department_starts = {alias[:2] for alias in self._department_aliases}
         self._stop_words = set(self._stop)
         self._mentions: dict[str, list[tuple[int, float]]] = {}
         self._pinyin_mentions: dict[str, list[tuple[int, float]]] = {}
+        # First two characters (syllables) of every surface: most positions of a question start none.
+        self._mention_starts: set[str] = set()
+        self._pinyin_starts: set[tuple[str, str]] = set()
+        self._longest_mention = 0
         name_documents, text_documents, pinyin_documents = [], [], []
         for position, item_id in enumerate(self.ids):
             record = items[item_id]
@@ -71,9 +79,12 @@ class ItemIndex:
             text_fields += [normalize(record.get("department") or ""), normalize(record.get("summary") or "")]
             text_documents.append(self._tokens(" ".join(self._strip_stop(t) for t in text_fields)))
             pinyin_documents.append(self._pinyin_tokens(name_text))
-        self._bm25_names = self._build(name_documents)
-        self._bm25_text = self._build(text_documents)
-        self._bm25_pinyin = self._build(pinyin_documents)
+        # One posting list per token over all three BM25 indexes (bm25s computes the weights), so a
+        # query costs one concatenate and one bincount however many tokens it has.
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for prefix, documents, weight in (("n", name_documents, 1.0), ("t", text_documents, self.text_weight),
+                                          ("p", pinyin_documents, 0.5)):
+            self._add_postings(prefix, self._build(documents), weight)
         by_department: dict[str, list[int]] = {}
         for position, item_id in enumerate(self.ids):
             by_department.setdefault(items[item_id].get("department") or "", []).append(position)
@@ -97,9 +108,12 @@ class ItemIndex:
     def _add_mention(self, surface: str, position: int, weight: float) -> None:
         if len(surface) <= MAX_MENTION:
             self._mentions.setdefault(surface, []).append((position, weight))
-        syllables = pinyin_syllables(surface)
-        if 2 <= len(syllables) <= MAX_MENTION and any(len(s) > 1 for s in syllables):
+            self._mention_starts.add(surface[:2])
+            self._longest_mention = max(self._longest_mention, len(surface))
+        syllables = self.pinyin.syllables(surface)
+        if 2 <= len(syllables) <= MAX_PINYIN_MENTION and any(len(s) > 1 for s in syllables):
             self._pinyin_mentions.setdefault(" ".join(syllables), []).append((position, weight))
+            self._pinyin_starts.add((syllables[0], syllables[1]))
 
     def _strip_stop(self, text: str) -> str:
         for phrase in self._stop:
@@ -112,11 +126,10 @@ class ItemIndex:
         words = self.tokenizer.words(text) if words is None else words
         return char_ngrams(text, (2,)) + ["w:" + w for w in words if len(w) > 1 and w not in self._stop_words]
 
-    @staticmethod
-    def _pinyin_tokens(text: str) -> list[str]:
+    def _pinyin_tokens(self, text: str) -> list[str]:
         tokens = []
         for run in _PUNCT.split(text):
-            syllables = pinyin_syllables(run)
+            syllables = self.pinyin.syllables(run)
             tokens.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
         return tokens
 
@@ -126,19 +139,23 @@ class ItemIndex:
         index.index([d or [""] for d in documents], show_progress=False)
         return index
 
-    @staticmethod
-    def _scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray | None:
-        vocabulary = index.vocab_dict
-        ids = [vocabulary[t] for t in dict.fromkeys(tokens) if t in vocabulary]
-        if not ids:
-            return None
-        return index.get_scores_from_ids(ids)
+    def _add_postings(self, prefix: str, index: bm25s.BM25, weight: float) -> None:
+        data, indices, indptr = index.scores["data"], index.scores["indices"], index.scores["indptr"]
+        for token, token_id in index.vocab_dict.items():
+            if not token or token_id + 1 >= len(indptr):
+                continue  # bm25s's placeholder for empty documents
+            start, end = indptr[token_id], indptr[token_id + 1]
+            if end > start:
+                self._postings[f"{prefix}{token}"] = (indices[start:end].astype(np.int64),
+                                                      (data[start:end] * weight).astype(np.float32))
 
     def department_mentions(self, text: str) -> list[tuple[str, str]]:
         """(words used, current name) for each department the normalised text mentions, longest mention first."""
         letters = compact(text)[:200]
         found: dict[str, str] = {}
-        for start in range(len(letters)):
+        for start in range(len(letters) - 1):
+            if letters[start:start + 2] not in self._department_starts:
+                continue
             for end in range(min(len(letters), start + self._longest_department_alias), start + 1, -1):
                 name = self._department_aliases.get(letters[start:end])
                 if name is not None:
@@ -161,14 +178,13 @@ class ItemIndex:
         for position, (value, _, _) in exact.items():
             scores[position] += value
         query = self._strip_stop(text[:300])
-        tokens = self._tokens(query, None if words is None else [w for w in words if w in query])
-        for index, weight in ((self._bm25_names, 1.0), (self._bm25_text, self.text_weight)):
-            found = self._scores(index, tokens)
-            if found is not None:
-                scores += weight * found.astype(np.float32)
-        pinyin_scores = self._scores(self._bm25_pinyin, self._pinyin_tokens(query))
-        if pinyin_scores is not None:
-            scores += 0.5 * pinyin_scores.astype(np.float32)
+        tokens = dict.fromkeys(self._tokens(query, None if words is None else [w for w in words if w in query]))
+        keys = [f"{prefix}{t}" for t in tokens for prefix in ("n", "t")]
+        keys += ["p" + t for t in dict.fromkeys(self._pinyin_tokens(query))]
+        hits = [self._postings[k] for k in keys if k in self._postings]
+        if hits:
+            scores += np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
+                                  minlength=len(self.ids)).astype(np.float32)
         for department in departments:
             positions = self._department_positions.get(department)
             if positions is not None:
@@ -192,15 +208,19 @@ class ItemIndex:
                     found[position] = (value, start, end)
 
         length = len(letters)
-        for start in range(length):
-            for end in range(start + 2, min(length, start + MAX_MENTION) + 1):
+        for start in range(length - 1):
+            if letters[start:start + 2] not in self._mention_starts:
+                continue
+            for end in range(start + 2, min(length, start + self._longest_mention) + 1):
                 hits = self._mentions.get(letters[start:end])
                 if hits:
                     credit(hits, end - start, start, end)
-        syllables = pinyin_syllables(letters)
+        syllables = self.pinyin.syllables(letters)
         if len(syllables) == length:  # positions line up only when every character has one syllable
-            for start in range(length):
-                for end in range(start + 2, min(length, start + 8) + 1):
+            for start in range(length - 1):
+                if (syllables[start], syllables[start + 1]) not in self._pinyin_starts:
+                    continue
+                for end in range(start + 2, min(length, start + MAX_PINYIN_MENTION) + 1):
                     hits = self._pinyin_mentions.get(" ".join(syllables[start:end]))
                     if hits:
                         credit(hits, (end - start) * 0.8, start, end)

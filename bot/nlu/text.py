@@ -1,4 +1,4 @@
-"""Text normalisation and tokenisation shared by every NLU component.
+"""Text normalisation and tokenisation shared by every NLU component (pinyin lives in pinyin.py).
 
 Citizens type full-width letters, Traditional characters, stray control characters and emoji;
 `normalize` folds all of that so the models see one spelling. Tokenisation uses one jieba
@@ -11,11 +11,9 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 import jieba
 import opencc
-from pypinyin import Style, lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -70,18 +68,6 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, without blanks and punctuation."""
         return [w for w in self._jieba.lcut(text, HMM=True) if _WORDISH.search(w)]
-
-
-@lru_cache(maxsize=8192)
-def _char_pinyin(char: str) -> str:
-    if not _HAN.match(char):
-        return char
-    return lazy_pinyin(char, style=Style.NORMAL)[0]
-
-
-def pinyin_syllables(text: str) -> list[str]:
-    """Toneless pinyin per Chinese character (other characters pass through), for homophone matching."""
-    return [_char_pinyin(c) for c in text if _WORDISH.match(c)]
 
 
 def char_ngrams(text: str, sizes: Iterable[int] = (2,)) -> list[str]:

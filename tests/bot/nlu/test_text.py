@@ -1,4 +1,5 @@
-from bot.nlu.text import char_ngrams, clean, has_content, normalize, pinyin_syllables, strip_brackets
+from bot.nlu.pinyin import PinyinTable
+from bot.nlu.text import char_ngrams, clean, has_content, normalize, strip_brackets
 
 
 def test_traditional_and_full_width_fold_to_one_spelling() -> None:
@@ -16,7 +17,9 @@ def test_emoji_and_punctuation_alone_have_no_content() -> None:
 
 
 def test_homophones_share_pinyin() -> None:
-    assert pinyin_syllables("老人正") == pinyin_syllables("老人证")
+    pinyin = PinyinTable.build()
+    assert pinyin.syllables("老人正") == pinyin.syllables("老人证") == ["lao", "ren", "zheng"]
+    assert pinyin.syllables("a1，证") == ["a", "1", "zheng"]
 
 
 def test_brackets_and_ngrams() -> None:

@@ -1,0 +1,196 @@
+"""`zwbot bench` / `make bench`: speed and memory on this machine (DESIGN §7).
+
+Starts a real `zwbot run` on an empty SQLite database (cold start), drives it over HTTP with a
+different text on every request, and does the same against a bare aiohttp "hello" server so every
+figure can also be read as a share of what this machine's HTTP stack can do at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from bot.config import Settings
+
+_HELLO_SERVER = """
+import sys
+from aiohttp import web
+async def hello(request):
+    await request.read()
+    return web.json_response({"hello": "world"})
+app = web.Application()
+app.router.add_route("*", "/{tail:.*}", hello)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+_ASPECTS = ["需要什么材料", "要带啥", "多久能办好", "在哪个窗口办", "收费吗", "能网上办吗", "依据是什么", "谁可以申请",
+            "咨询电话多少", "怎么办理", "流程是怎样的", ""]
+_OTHER = ["你好", "谢谢", "帮我订张机票", "放首歌听听", "政务中心几点上班", "有停车场吗", "再见", "你是机器人吗"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def corpus(names: list[str], size: int, seed: int = 1) -> list[str]:
+    """`size` different citizen-like texts (item names × aspects × small variations)."""
+    rng = random.Random(seed)
+    texts = set()
+    while len(texts) < size:
+        roll = rng.random()
+        if roll < 0.8:
+            text = f"{rng.choice(names)}{rng.choice(_ASPECTS)}"
+        else:
+            text = rng.choice(_OTHER)
+        texts.add(f"{text}{'？' * rng.randint(0, 1)}{rng.randint(1, 10**6)}" if text in texts or rng.random() < 0.5
+                  else text)
+    return list(texts)
+
+
+async def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> float:
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        while time.perf_counter() - started < timeout:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise TimeoutError(url)
+
+
+async def load(url: str, bodies: list[dict[str, Any]], connections: int) -> dict[str, float]:
+    """POST every body once with `connections` requests in flight; latency percentiles and rate."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for body in queue:
+                sent = time.perf_counter()
+                async with session.post(url, json=body) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - sent)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        "errors": errors,
+    }
+
+
+def _rss_mb(pid: int) -> float:
+    process = psutil.Process(pid)
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        total += child.memory_info().rss
+    return round(total / 2**20, 1)
+
+
+async def _measure(settings: Settings, quick: bool) -> dict[str, Any]:
+    from bot.assistant import load_knowledge_base, train_interpreter
+
+    scale = 0.1 if quick else 1.0
+    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+    with tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, ZWBOT_STATE_DIR=state, ZWBOT_HOME=str(settings.project_dir))
+        env.pop("ZWBOT_DATABASE_URL", None)  # the embedded default: a new, empty SQLite database
+        knowledge = await load_knowledge_base(Settings(**{**settings.__dict__,
+                                                          "database_url": f"sqlite+aiosqlite:///{state}/t.db"}))
+        started = time.perf_counter()
+        interpreter = train_interpreter(settings, knowledge)
+        report["train_seconds"] = round(time.perf_counter() - started, 3)
+        names = [n for r in knowledge.items.values() for n in [r["name"], *(r.get("aliases") or [])]]
+        texts = corpus(names, int(20000 * scale))
+
+        latencies = []
+        for text in texts[:int(5000 * scale)]:
+            began = time.perf_counter()
+            interpreter.parse(text)
+            latencies.append(time.perf_counter() - began)
+        latencies.sort()
+        report["parse_in_process"] = {"p50_ms": round(statistics.median(latencies) * 1000, 3),
+                                      "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 3),
+                                      "per_second": round(len(latencies) / sum(latencies), 1)}
+
+        hello_port, port = _free_port(), _free_port()
+        hello = subprocess.Popen([sys.executable, "-c", _HELLO_SERVER, str(hello_port)])
+        server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            report["cold_start_seconds"] = round(await _wait_ready(f"http://127.0.0.1:{port}/health", server), 2)
+            await _wait_ready(f"http://127.0.0.1:{hello_port}/", hello)
+            base = f"http://127.0.0.1:{port}"
+            rounds = int(10000 * scale)
+            report["hello_50"] = await load(f"http://127.0.0.1:{hello_port}/", [{"text": t} for t in texts[:rounds]], 50)
+            report["parse_http_50"] = await load(f"{base}/model/parse", [{"text": t} for t in texts[:rounds]], 50)
+            turns = [{"sender": f"bench-{n % 5000}", "message": t} for n, t in enumerate(texts[:rounds])]
+            report["turn_1"] = await load(f"{base}/webhooks/rest/webhook", turns[:int(1000 * scale) or 50], 1)
+            report["turn_50"] = await load(f"{base}/webhooks/rest/webhook", turns, 50)
+            report["turn_100"] = await load(f"{base}/webhooks/rest/webhook", turns, 100)
+            report["server_rss_mb"] = _rss_mb(server.pid)
+        finally:
+            for process in (server, hello):
+                process.terminate()
+                process.wait(timeout=20)
+    ceiling = report["hello_50"]["per_second"]
+    for key in ("parse_http_50", "turn_50", "turn_100"):
+        report[key]["share_of_hello"] = round(report[key]["per_second"] / ceiling, 3)
+    return report
+
+
+def run_bench(settings: Settings, quick: bool = False) -> dict[str, Any]:
+    return asyncio.run(_measure(settings, quick))
+
+
+def format_bench(report: dict[str, Any]) -> str:
+    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}",
+             f"NLU training:            {report['train_seconds']:.2f} s",
+             f"cold start (empty db):   {report['cold_start_seconds']:.2f} s",
+             f"server resident memory:  {report['server_rss_mb']:.0f} MB",
+             "parse in process:        p50 {p50_ms} ms, p99 {p99_ms} ms, {per_second}/s".format(
+                 **report["parse_in_process"])]
+    for key, label in (("hello_50", "bare aiohttp hello, 50 conn"), ("parse_http_50", "/model/parse, 50 conn"),
+                       ("turn_1", "REST turn, 1 sender"), ("turn_50", "REST turn, 50 conn"),
+                       ("turn_100", "REST turn, 100 conn")):
+        row = report[key]
+        share = f"  ({row['share_of_hello']:.0%} of hello)" if "share_of_hello" in row else ""
+        lines.append(f"{label + ':':<25}{row['per_second']:>8}/s  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  "
+                     f"errors {row['errors']}{share}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from bot.config import load_settings
+
+    print(format_bench(run_bench(load_settings(Path.cwd()))))
