@@ -8,6 +8,7 @@ run:  ## install and start zwbot with the Xi'an sample data (SQLite) at http://1
 test:  ## install everything the tests need and run the whole suite on SQLite and PostgreSQL
 	scripts/test.sh
 
-bench:  ## measure speed and memory on this machine
+bench:  ## measure speed and memory on this machine (installs wrk, the load generator)
 	scripts/setup.sh
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/zwbot bench

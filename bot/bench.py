@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -100,12 +101,56 @@ async def load(url: str, bodies: list[dict[str, Any]], connections: int) -> dict
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
+        "client": "python",
         "requests": len(latencies),
         "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         "errors": errors,
     }
+
+
+_WRK_SCRIPT = """
+local texts = {}
+for line in io.lines(os.getenv("ZWBOT_BENCH_TEXTS")) do texts[#texts + 1] = line end
+local turn = os.getenv("ZWBOT_BENCH_KIND") == "turn"
+local n = 0
+request = function()
+  n = n + 1
+  local text = texts[(n % #texts) + 1] .. n
+  local body
+  if turn then
+    body = '{"sender":"wrk-' .. (n % 5000) .. '","message":"' .. text .. '"}'
+  else
+    body = '{"text":"' .. text .. '"}'
+  end
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def wrk_load(url: str, texts: list[str], kind: str, connections: int, seconds: int) -> dict[str, float]:
+    """The same measurement with wrk (a C load generator that leaves the CPU to the server)."""
+    with tempfile.TemporaryDirectory() as folder:
+        script, corpus_file = Path(folder) / "bench.lua", Path(folder) / "texts.txt"
+        script.write_text(_WRK_SCRIPT, encoding="utf-8")
+        corpus_file.write_text("\n".join(t.replace('"', "") for t in texts), encoding="utf-8")
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+            capture_output=True, text=True, check=True,
+            env=dict(os.environ, ZWBOT_BENCH_TEXTS=str(corpus_file), ZWBOT_BENCH_KIND=kind)).stdout
+
+    def latency(label: str) -> float:
+        value = output.split(label, 1)[1].split()[0]
+        number = float(value.rstrip("msu"))
+        return number * 1000 if value.endswith("s") and not value.endswith(("ms", "us")) else \
+            number / 1000 if value.endswith("us") else number
+
+    errors = output.split("Non-2xx or 3xx responses:", 1)[1].split()[0] if "Non-2xx" in output else "0"
+    return {"requests": int(output.split(" requests in")[0].split()[-1]),
+            "per_second": float(output.split("Requests/sec:")[1].split()[0]),
+            "p50_ms": round(latency(" 50%"), 2), "p99_ms": round(latency(" 99%"), 2), "errors": int(errors),
+            "client": "wrk"}
 
 
 def _rss_mb(pid: int) -> float:
@@ -151,13 +196,23 @@ async def _measure(settings: Settings, quick: bool) -> dict[str, Any]:
             report["cold_start_seconds"] = round(await _wait_ready(f"http://127.0.0.1:{port}/health", server), 2)
             await _wait_ready(f"http://127.0.0.1:{hello_port}/", hello)
             base = f"http://127.0.0.1:{port}"
-            rounds = int(10000 * scale)
-            report["hello_50"] = await load(f"http://127.0.0.1:{hello_port}/", [{"text": t} for t in texts[:rounds]], 50)
-            report["parse_http_50"] = await load(f"{base}/model/parse", [{"text": t} for t in texts[:rounds]], 50)
-            turns = [{"sender": f"bench-{n % 5000}", "message": t} for n, t in enumerate(texts[:rounds])]
-            report["turn_1"] = await load(f"{base}/webhooks/rest/webhook", turns[:int(1000 * scale) or 50], 1)
-            report["turn_50"] = await load(f"{base}/webhooks/rest/webhook", turns, 50)
-            report["turn_100"] = await load(f"{base}/webhooks/rest/webhook", turns, 100)
+            hello_url, parse_url, turn_url = (f"http://127.0.0.1:{hello_port}/", f"{base}/model/parse",
+                                              f"{base}/webhooks/rest/webhook")
+            if shutil.which("wrk") and not quick:
+                seconds = 10
+                report["hello_50"] = wrk_load(hello_url, texts, "parse", 50, seconds)
+                report["parse_http_50"] = wrk_load(parse_url, texts, "parse", 50, seconds)
+                report["turn_1"] = wrk_load(turn_url, texts, "turn", 1, seconds)
+                report["turn_50"] = wrk_load(turn_url, texts, "turn", 50, seconds)
+                report["turn_100"] = wrk_load(turn_url, texts, "turn", 100, seconds)
+            else:
+                rounds = int(10000 * scale)
+                report["hello_50"] = await load(hello_url, [{"text": t} for t in texts[:rounds]], 50)
+                report["parse_http_50"] = await load(parse_url, [{"text": t} for t in texts[:rounds]], 50)
+                turns = [{"sender": f"bench-{n % 5000}", "message": t} for n, t in enumerate(texts[:rounds])]
+                report["turn_1"] = await load(turn_url, turns[:int(1000 * scale) or 50], 1)
+                report["turn_50"] = await load(turn_url, turns, 50)
+                report["turn_100"] = await load(turn_url, turns, 100)
             report["server_rss_mb"] = _rss_mb(server.pid)
         finally:
             for process in (server, hello):
@@ -174,7 +229,8 @@ def run_bench(settings: Settings, quick: bool = False) -> dict[str, Any]:
 
 
 def format_bench(report: dict[str, Any]) -> str:
-    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}",
+    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}, "
+             f"load from {report['hello_50']['client']}",
              f"NLU training:            {report['train_seconds']:.2f} s",
              f"cold start (empty db):   {report['cold_start_seconds']:.2f} s",
              f"server resident memory:  {report['server_rss_mb']:.0f} MB",
@@ -185,7 +241,7 @@ def format_bench(report: dict[str, Any]) -> str:
                        ("turn_100", "REST turn, 100 conn")):
         row = report[key]
         share = f"  ({row['share_of_hello']:.0%} of hello)" if "share_of_hello" in row else ""
-        lines.append(f"{label + ':':<25}{row['per_second']:>8}/s  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  "
+        lines.append(f"{label + ':':<30}{row['per_second']:>8}/s  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  "
                      f"errors {row['errors']}{share}")
     return "\n".join(lines)
 

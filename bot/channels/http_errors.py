@@ -3,18 +3,22 @@ without a traceback in the response."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 log = logging.getLogger(__name__)
 
 
+def json_response(value: Any, status: int = 200) -> web.Response:
+    """UTF-8 JSON (Chinese stays readable, not \\u-escaped)."""
+    return web.Response(body=orjson.dumps(value), status=status, content_type="application/json")
+
+
 def json_error(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason, "status": status}, status=status,
-                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return json_response({"error": reason, "status": status}, status)
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any] | web.Response:
@@ -26,10 +30,12 @@ async def read_json_object(request: web.Request) -> dict[str, Any] | web.Respons
     if not body.strip():
         return json_error(400, "请求体为空，应为 JSON 对象")
     try:
-        data = json.loads(body.decode("utf-8"))
+        body.decode("utf-8")
     except UnicodeDecodeError:
         return json_error(400, "请求体不是 UTF-8 编码")
-    except json.JSONDecodeError as error:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
         return json_error(400, f"请求体不是合法的 JSON：{error.msg}（第 {error.lineno} 行第 {error.colno} 列）")
     if not isinstance(data, dict):
         return json_error(400, "请求体应为 JSON 对象")

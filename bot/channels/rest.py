@@ -3,24 +3,18 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from bot.assistant import Assistant
-from bot.channels.http_errors import json_error, read_json_object
+from bot.channels.http_errors import json_error, json_response, read_json_object
 
 MAX_SENDER_CHARS = 128
 ASSISTANT = web.AppKey("assistant", Assistant)
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 async def health(request: web.Request) -> web.Response:
     report = await request.app[ASSISTANT].health()
-    return web.json_response(report, status=200, dumps=_dumps)
+    return json_response(report)
 
 
 async def model_parse(request: web.Request) -> web.Response:
@@ -30,7 +24,7 @@ async def model_parse(request: web.Request) -> web.Response:
     text = data.get("text")
     if not isinstance(text, str):
         return json_error(400, "字段 text 必须是字符串")
-    return web.json_response(request.app[ASSISTANT].parse(text).as_dict(), dumps=_dumps)
+    return json_response(request.app[ASSISTANT].parse(text).as_dict())
 
 
 async def rest_webhook(request: web.Request) -> web.Response:
@@ -44,7 +38,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
         return json_error(400, "字段 message 必须是字符串")
     sender = str(sender)[:MAX_SENDER_CHARS]
     replies = await request.app[ASSISTANT].handle(message, sender, "rest")
-    return web.json_response([r.as_dict(sender) for r in replies], dumps=_dumps)
+    return json_response([r.as_dict(sender) for r in replies])
 
 
 def add_routes(app: web.Application) -> None:

@@ -8,7 +8,6 @@ than the arithmetic itself. `test_intent.py` checks both give the same probabili
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 
@@ -75,12 +74,17 @@ class IntentClassifier:
         return self
 
     def _vector(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(t for t in tokens if t in self._vocabulary)
+        """Sublinear TF-IDF, L2-normalised, as (feature indices, values) — what TfidfVectorizer computes."""
+        counts: dict[int, int] = {}
+        vocabulary = self._vocabulary
+        for token in tokens:
+            index = vocabulary.get(token)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index = np.fromiter((self._vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32, count=len(counts))
-        values = tf * self._idf[index]
+        index = np.array(list(counts), dtype=np.int64)
+        values = (np.log(np.array(list(counts.values()), dtype=np.float32)) + 1.0) * self._idf[index]
         values /= np.linalg.norm(values)
         return index, values
 

@@ -30,6 +30,14 @@ MAX_PINYIN_MENTION = 8  # longest alias matched by sound (syllables)
 _PUNCT = re.compile(r"[^\u4e00-\u9fffa-z0-9]")
 
 
+def _best(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the `limit` highest scores, best first (partitioning first on a large catalogue)."""
+    if len(scores) > 4 * limit:
+        best = np.argpartition(-scores, limit)[:limit]
+        return best[np.argsort(-scores[best])]
+    return np.argsort(-scores)[:limit]
+
+
 def compact(text: str) -> str:
     """Normalised text without blanks and punctuation: the form names are matched in."""
     return _PUNCT.sub("", text)
@@ -81,10 +89,12 @@ class ItemIndex:
             pinyin_documents.append(self._pinyin_tokens(name_text))
         # One posting list per token over all three BM25 indexes (bm25s computes the weights), so a
         # query costs one concatenate and one bincount however many tokens it has.
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for prefix, documents, weight in (("n", name_documents, 1.0), ("t", text_documents, self.text_weight),
-                                          ("p", pinyin_documents, 0.5)):
-            self._add_postings(prefix, self._build(documents), weight)
+        postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for prefix, documents, weight in (("", name_documents, 1.0), ("", text_documents, self.text_weight),
+                                          ("p:", pinyin_documents, 0.5)):
+            self._collect_postings(postings, prefix, self._build(documents), weight)
+        self._postings = {token: (np.concatenate([i for i, _ in lists]), np.concatenate([w for _, w in lists]))
+                          for token, lists in postings.items()}
         by_department: dict[str, list[int]] = {}
         for position, item_id in enumerate(self.ids):
             by_department.setdefault(items[item_id].get("department") or "", []).append(position)
@@ -139,15 +149,17 @@ class ItemIndex:
         index.index([d or [""] for d in documents], show_progress=False)
         return index
 
-    def _add_postings(self, prefix: str, index: bm25s.BM25, weight: float) -> None:
+    @staticmethod
+    def _collect_postings(postings: dict[str, list[tuple[np.ndarray, np.ndarray]]], prefix: str,
+                          index: bm25s.BM25, weight: float) -> None:
         data, indices, indptr = index.scores["data"], index.scores["indices"], index.scores["indptr"]
         for token, token_id in index.vocab_dict.items():
             if not token or token_id + 1 >= len(indptr):
                 continue  # bm25s's placeholder for empty documents
             start, end = indptr[token_id], indptr[token_id + 1]
             if end > start:
-                self._postings[f"{prefix}{token}"] = (indices[start:end].astype(np.int64),
-                                                      (data[start:end] * weight).astype(np.float32))
+                postings.setdefault(prefix + token, []).append(
+                    (indices[start:end].astype(np.int64), (data[start:end] * weight).astype(np.float32)))
 
     def department_mentions(self, text: str) -> list[tuple[str, str]]:
         """(words used, current name) for each department the normalised text mentions, longest mention first."""
@@ -174,14 +186,16 @@ class ItemIndex:
         if not letters or not self.ids:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float32)
-        exact = self._exact_mentions(letters)
+        syllables = self.pinyin.syllables(letters)
+        exact = self._exact_mentions(letters, syllables)
         for position, (value, _, _) in exact.items():
             scores[position] += value
         query = self._strip_stop(text[:300])
         tokens = dict.fromkeys(self._tokens(query, None if words is None else [w for w in words if w in query]))
-        keys = [f"{prefix}{t}" for t in tokens for prefix in ("n", "t")]
-        keys += ["p" + t for t in dict.fromkeys(self._pinyin_tokens(query))]
-        hits = [self._postings[k] for k in keys if k in self._postings]
+        postings = self._postings
+        hits = [postings[t] for t in tokens if t in postings]
+        pinyin_bigrams = dict.fromkeys(f"p:{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+        hits += [postings[k] for k in pinyin_bigrams if k in postings]
         if hits:
             scores += np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
                                   minlength=len(self.ids)).astype(np.float32)
@@ -189,12 +203,12 @@ class ItemIndex:
             positions = self._department_positions.get(department)
             if positions is not None:
                 scores[positions] *= 1.3
-        top = np.argsort(-scores)[:limit]
+        top = _best(scores, limit)
         return [Candidate(self.ids[p], self.names[p], round(float(scores[p]), 3), p in exact,
                           letters[exact[p][1]:exact[p][2]] if p in exact else None)
                 for p in top if scores[p] > 0]
 
-    def _exact_mentions(self, letters: str) -> dict[int, tuple[float, int, int]]:
+    def _exact_mentions(self, letters: str, syllables: list[str]) -> dict[int, tuple[float, int, int]]:
         """Items mentioned by name or alias: position → (score, start, end) of the best mention.
 
         Longer mentions score more; a pinyin (homophone) mention a little less than the right characters.
@@ -215,7 +229,6 @@ class ItemIndex:
                 hits = self._mentions.get(letters[start:end])
                 if hits:
                     credit(hits, end - start, start, end)
-        syllables = self.pinyin.syllables(letters)
         if len(syllables) == length:  # positions line up only when every character has one syllable
             for start in range(length - 1):
                 if (syllables[start], syllables[start + 1]) not in self._pinyin_starts:

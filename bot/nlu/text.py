@@ -67,7 +67,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, without blanks and punctuation."""
-        return [w for w in self._jieba.lcut(text, HMM=True) if _WORDISH.search(w)]
+        return [w for w in self._jieba.lcut(text, HMM=False) if _WORDISH.search(w)]
 
 
 def char_ngrams(text: str, sizes: Iterable[int] = (2,)) -> list[str]:
