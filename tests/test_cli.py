@@ -1,0 +1,107 @@
+"""The `zwbot` command line, run as a citizen's IT team would run it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT_DIR, SHARED_DIR, TEST_DATA
+
+GD_FILE = SHARED_DIR / "data" / "gd_service_items.dev.jsonl"
+
+
+@pytest.fixture
+async def zwbot(new_database_url, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Runs `zwbot ...` in the project folder against a fresh database."""
+    env = dict(os.environ, ZWBOT_DATABASE_URL=await new_database_url(), ZWBOT_STATE_DIR=str(tmp_path / "state"),
+               ZWBOT_HOME=str(PROJECT_DIR))
+
+    def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "bot", *args], cwd=PROJECT_DIR, env=env, input=stdin,
+                                capture_output=True, text=True, timeout=300)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        return result
+
+    return run
+
+
+def test_help_lists_every_command(zwbot) -> None:  # type: ignore[no-untyped-def]
+    out = zwbot("--help").stdout
+    for command in ("run", "shell", "train", "test", "kb", "bench"):
+        assert command in out
+    assert "import" in zwbot("kb", "--help").stdout
+
+
+def test_validate_reports_line_and_field(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "通过" in zwbot("kb", "validate").stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,department,kind,visits\nx-1,甲,市民政局,公共服务,两次\n", encoding="utf-8")
+    result = zwbot("kb", "validate", str(bad), "--format", "csv", ok=False)
+    assert result.returncode != 0
+    assert f"{bad}:2 [visits]" in result.stdout
+
+
+@pytest.mark.skipif(not GD_FILE.exists(), reason="shared data absent")
+def test_import_search_export_a_real_catalogue(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "已导入 1108 个事项" in zwbot("kb", "import", str(GD_FILE), "--format", "gd-jsonl", "--replace").stdout
+    found = json.loads(zwbot("kb", "search", "中小学地方课程教材审定", "--json").stdout)
+    assert found["candidates"][0]["item_id"] == "11440000006940116U2440102002002"
+
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"TASK_CODE": "x", "TASK_NAME": "新事项"}\n{oops\n', encoding="utf-8")
+    result = zwbot("kb", "import", str(broken), "--format", "gd-jsonl", "--replace", ok=False)
+    assert result.returncode != 0 and f"{broken}:2" in result.stderr and "未导入" in result.stderr
+
+    target = tmp_path / "export.csv"
+    zwbot("kb", "export", str(target), "--format", "csv")
+    with open(target, encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1108  # the failed import above changed nothing
+
+
+def test_export_import_round_trip_of_the_sample(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    zwbot("kb", "export", str(tmp_path / "kb"))
+    exported = yaml.safe_load((tmp_path / "kb" / "items" / "mz.yml").read_text(encoding="utf-8"))
+    assert any(item["id"] == "mz-lnyd" for item in exported)
+    assert "通过" in zwbot("kb", "validate", str(tmp_path / "kb")).stdout
+
+
+def test_nlu_evaluation_on_files_and_by_cross_validation(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = yaml.safe_load((TEST_DATA / "intents.yml").read_text(encoding="utf-8"))
+    by_intent: dict[str, list[str]] = {}
+    for case in cases:
+        by_intent.setdefault(case["intent"], []).append(case["text"])
+    test_file = tmp_path / "test.yml"
+    test_file.write_text(yaml.safe_dump({"version": "3.1", "nlu": [
+        {"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)} for intent, texts in by_intent.items()]},
+        allow_unicode=True), encoding="utf-8")
+    report = json.loads(zwbot("test", "nlu", "--train", "nlu_data/nlu.yml", "--test", str(test_file), "--json").stdout)
+    assert report["accuracy"] >= 0.9 and report["macro_f1"] >= 0.85 and report["train_seconds"] < 20
+    assert report["per_intent"]["ask_guide"]["support"] == len(by_intent["ask_guide"])
+    text = zwbot("test", "nlu", "--train", "nlu_data/nlu.yml", "--test", str(test_file)).stdout
+    assert "accuracy" in text and "ask_guide" in text
+
+    folds = json.loads(zwbot("test", "nlu", "--cross-validation", "3", "--json").stdout)
+    assert folds["folds"] == 3 and folds["accuracy"] >= 0.85
+
+    missing = zwbot("test", "nlu", "--json", ok=False)
+    assert missing.returncode != 0 and "--train" in missing.stderr
+
+
+def test_train_saves_a_model(zwbot) -> None:  # type: ignore[no-untyped-def]
+    report = json.loads(zwbot("train").stdout)
+    assert Path(report["model"]).exists() and "ask_guide" in report["intents"]
+
+
+def test_shell_chats_in_the_terminal(zwbot) -> None:  # type: ignore[no-untyped-def]
+    out = zwbot("shell", stdin="老人证要带啥\n那要多久？\n/quit\n").stdout
+    assert "【老年人优待证办理】需要准备以下" in out and "【老年人优待证办理】办理时限" in out
