@@ -110,8 +110,9 @@ class IntentClassifier:
         else:
             shifted = np.exp(scores - scores.max())
             probabilities = shifted / shifted.sum()
-        order = np.argsort(-probabilities)
-        return [(self.intents[i], float(probabilities[i])) for i in order]
+        order = np.argsort(-probabilities).tolist()
+        values = probabilities.tolist()
+        return [(self.intents[i], values[i]) for i in order]
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -69,6 +69,7 @@ class ItemIndex:
         self._longest_department_alias = max(map(len, self._department_aliases), default=0)
         self._department_starts = {alias[:2] for alias in self._department_aliases}
         self._stop_words = set(self._stop)
+        self._stop_pattern = re.compile("|".join(map(re.escape, self._stop))) if self._stop else None
         self._mentions: dict[str, list[tuple[int, float]]] = {}
         self._pinyin_mentions: dict[str, list[tuple[int, float]]] = {}
         # First two characters (syllables) of every surface: most positions of a question start none.
@@ -126,10 +127,7 @@ class ItemIndex:
             self._pinyin_starts.add((syllables[0], syllables[1]))
 
     def _strip_stop(self, text: str) -> str:
-        for phrase in self._stop:
-            if phrase in text:
-                text = text.replace(phrase, " ")
-        return text
+        return self._stop_pattern.sub(" ", text) if self._stop_pattern else text
 
     def _tokens(self, text: str, words: list[str] | None = None) -> list[str]:
         """Character bigrams and jieba words (computed here unless the caller has them)."""
