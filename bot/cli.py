@@ -61,7 +61,7 @@ def run(host: str, port: int) -> None:
         gc.freeze()
         runner = web.AppRunner(create_app(settings, assistant), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        await web.TCPSite(runner, host, port, reuse_port=True, backlog=1024).start()
         click.echo(f"zwbot 已启动：http://{host}:{port}/  （Ctrl+C 退出）")
         try:
             await asyncio.Event().wait()
