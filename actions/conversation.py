@@ -25,6 +25,9 @@ class ActionAffirm(Action):
     name = "action_affirm"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        if tracker.get_slot("last_ticket"):
+            dispatcher.utter("utter_ticket_already", number=tracker.get_slot("last_ticket"))
+            return {}
         choices = tracker.get_slot("choices") or []
         if len(choices) == 1:
             return answer_item(dispatcher, services, choices[0], tracker.get_slot("aspect") or "overview")

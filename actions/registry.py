@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from actions.centre import ActionAnswerCentre
+from actions.complaints import ComplaintForm, SuggestionForm, prefill_from_message
 from actions.conversation import ActionAffirm, ActionOutOfScope, ActionUtterWithCentre
 from actions.guide import ActionAnswerGuide, ActionSelectChoice
+from actions.progress import ActionNotifyMe, ActionQueryProgress, ProgressForm
+from actions.rating import RatingForm, prefill_level
 from actions.sdk import Action
+from actions.workflows import ActionThank, StartForm
 
 
 def builtin_actions() -> dict[str, Action]:
-    actions: list[Action] = [ActionAnswerGuide(), ActionSelectChoice(), ActionAnswerCentre(), ActionOutOfScope(),
-                             ActionAffirm()]
+    forms = [ProgressForm(), ComplaintForm(), SuggestionForm(), RatingForm()]
+    actions: list[Action] = [
+        ActionAnswerGuide(), ActionSelectChoice(), ActionAnswerCentre(), ActionOutOfScope(), ActionAffirm(),
+        ActionQueryProgress(), ActionNotifyMe(), ActionThank(),
+        StartForm("action_start_complaint", ComplaintForm(), prefill_from_message),
+        StartForm("action_start_suggestion", SuggestionForm(), prefill_from_message),
+        StartForm("action_start_rating", RatingForm(), prefill_level),
+        *forms,
+    ]
     return {action.name: action for action in actions}
 
 

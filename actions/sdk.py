@@ -76,7 +76,10 @@ class Services(Protocol):
     """What actions may use of the services layer (see bot.services)."""
 
     knowledge: Any  # bot.services.knowledge.KnowledgeBase snapshot
-    domain_data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics from domain.yml
+    cases: Any  # bot.services.cases.CaseService
+    tickets: Any  # bot.services.tickets.TicketService
+    ratings: Any  # bot.services.ratings.RatingService
+    domain_data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics, labels from domain.yml
     settings: dict[str, Any]  # config.yml dialogue settings and thresholds
 
     def log_unanswered(self, tracker: Tracker, reason: str) -> None: ...

@@ -15,13 +15,16 @@ from typing import Any
 from actions.sdk import BotMessage
 from bot import __version__
 from bot.config import Settings
-from bot.core.agent import Agent, UserMessage
+from bot.core.agent import Agent, UserMessage, Workflows
 from bot.core.domain import Domain
 from bot.nlu import Interpreter, ParseResult
 from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
+from bot.services.cases import CaseService
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
+from bot.services.ratings import RatingService
+from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog
 from bot.storage import Database
 
@@ -39,7 +42,7 @@ class StartupReport:
 class Assistant:
     def __init__(self, settings: Settings, database: Database, knowledge_service: KnowledgeService,
                  knowledge: KnowledgeBase, interpreter: Interpreter, agent: Agent, turn_log: TurnLog,
-                 report: StartupReport) -> None:
+                 workflows: Workflows, report: StartupReport) -> None:
         self.settings = settings
         self.database = database
         self.knowledge_service = knowledge_service
@@ -47,6 +50,7 @@ class Assistant:
         self.interpreter = interpreter
         self.agent = agent
         self.turn_log = turn_log
+        self.workflows = workflows
         self.report = report
 
     @classmethod
@@ -62,15 +66,21 @@ class Assistant:
         domain = Domain.load(settings.domain_path)
         turn_log = TurnLog(database)
         turn_log.start()
-        agent = Agent(interpreter, domain, knowledge, turn_log, dialogue_settings(settings))
+        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"))
+        workflows = Workflows(CaseService(database), tickets, RatingService(database, tickets))
+        agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue_settings(settings))
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
-        return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, report)
+        return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, report)
 
     def parse(self, text: str) -> ParseResult:
         return self.interpreter.parse(text)
 
     async def handle(self, text: str, sender_id: str, channel: str = "rest") -> list[BotMessage]:
         return await self.agent.handle(UserMessage(text, sender_id, channel))
+
+    async def notifications(self, channel: str, sender: str | None = None) -> list[tuple[str, BotMessage]]:
+        """Messages waiting for citizens of `channel` (case status changes, ticket replies)."""
+        return await self.agent.notifications(channel, sender)
 
     async def health(self) -> dict[str, Any]:
         database_ok = await self.database.ping()

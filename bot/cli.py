@@ -240,6 +240,94 @@ def kb_search(text: str, as_json: bool) -> None:
         click.echo("没有找到相关事项")
 
 
+async def _with_database(work):  # type: ignore[no-untyped-def]
+    """Run `work(database)` against the configured database, migrated."""
+    from bot.storage import Database
+
+    database = Database(load_settings().database_url)
+    try:
+        await database.migrate()
+        return await work(database)
+    finally:
+        await database.close()
+
+
+@main.group()
+def cases() -> None:
+    """Cases from the approval system."""
+
+
+@cases.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def cases_import(path: Path) -> None:
+    """Import cases (CSV: case_no,item_id,applicant,phone,status,accepted_at,promised_at,updated_at,note)."""
+    from bot.services.cases import CaseService, read_cases_csv
+
+    records, problems = read_cases_csv(path)
+    if problems:
+        for problem in problems[:200]:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"发现 {len(problems)} 处问题，未导入任何记录")
+
+    async def store(database):  # type: ignore[no-untyped-def]
+        return await CaseService(database).record(records)
+
+    new = _run(_with_database(store))
+    click.echo(f"已导入 {new} 条办件状态（{len(records) - new} 条此前已导入）")
+
+
+@main.group()
+def tickets() -> None:
+    """Complaint, suggestion and rectification tickets."""
+
+
+@tickets.command("list")
+@click.option("--department", help="只看一个部门")
+@click.option("--json", "as_json", is_flag=True)
+def tickets_list(department: str | None, as_json: bool) -> None:
+    """Number, kind, department, status, created, due, overdue."""
+    from bot.services.tickets import TicketService
+
+    async def fetch(database):  # type: ignore[no-untyped-def]
+        return await TicketService(database).list(department)
+
+    views = _run(_with_database(fetch))
+    if as_json:
+        _echo_json([v.as_dict() for v in views])
+        return
+    kinds = {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改"}
+    for v in views:
+        click.echo(f"{v.number}  {kinds.get(v.kind, v.kind)}  {v.department}  {v.status}  "
+                   f"{v.created_at:%Y-%m-%d %H:%M}  到期 {v.due_at}{'  已超期' if v.overdue else ''}")
+    if not views:
+        click.echo("暂无工单")
+
+
+@main.group()
+def ratings() -> None:
+    """好差评 ratings."""
+
+
+@ratings.command("stats")
+@click.option("--json", "as_json", is_flag=True)
+def ratings_stats(as_json: bool) -> None:
+    """Counts per level and the satisfaction rate."""
+    from bot.services.ratings import RatingService
+    from bot.services.tickets import TicketService
+
+    async def fetch(database):  # type: ignore[no-untyped-def]
+        return await RatingService(database, TicketService(database)).stats()
+
+    stats = _run(_with_database(fetch))
+    if as_json:
+        _echo_json(stats.as_dict())
+        return
+    for level, count in stats.counts.items():
+        click.echo(f"{level:<8}{count:>6}")
+    rate = "—" if stats.satisfaction_rate is None else f"{stats.satisfaction_rate:.1%}"
+    click.echo(f"共 {stats.total} 条，满意率 {rate}")
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="更短的测量（用于测试）")
 @click.option("--json", "as_json", is_flag=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.assistant import Assistant
-from bot.channels import rest, webchat
+from bot.channels import api, rest, webchat
 from bot.channels.http_errors import error_middleware
 from bot.config import Settings
 
@@ -25,5 +25,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
 
     app.cleanup_ctx.append(lifecycle)
     rest.add_routes(app)
+    api.add_routes(app)
     webchat.add_routes(app)
     return app

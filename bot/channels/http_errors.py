@@ -23,6 +23,14 @@ def json_error(status: int, reason: str) -> web.Response:
 
 async def read_json_object(request: web.Request) -> dict[str, Any] | web.Response:
     """The request body as a JSON object, or the 400 response that says what is wrong with it."""
+    data = await read_json_value(request)
+    if not isinstance(data, web.Response) and not isinstance(data, dict):
+        return json_error(400, "请求体应为 JSON 对象")
+    return data
+
+
+async def read_json_value(request: web.Request) -> Any:
+    """The request body as JSON, or the 400/413 response that says what is wrong with it."""
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -37,8 +45,6 @@ async def read_json_object(request: web.Request) -> dict[str, Any] | web.Respons
         data = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         return json_error(400, f"请求体不是合法的 JSON：{error.msg}（第 {error.lineno} 行第 {error.colno} 列）")
-    if not isinstance(data, dict):
-        return json_error(400, "请求体应为 JSON 对象")
     return data
 
 
@@ -47,7 +53,7 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
     try:
         return await handler(request)
     except web.HTTPException as error:
-        if error.status >= 400 and request.path.startswith(("/model", "/webhooks", "/health")):
+        if error.status >= 400 and request.path.startswith(("/model", "/webhooks", "/health", "/api")):
             return json_error(error.status, error.reason)
         raise
     except Exception:  # noqa: BLE001 - the citizen gets a clean error, the log gets the traceback

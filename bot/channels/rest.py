@@ -37,11 +37,23 @@ async def rest_webhook(request: web.Request) -> web.Response:
     if not isinstance(message, str):
         return json_error(400, "字段 message 必须是字符串")
     sender = str(sender)[:MAX_SENDER_CHARS]
-    replies = await request.app[ASSISTANT].handle(message, sender, "rest")
-    return json_response([r.as_dict(sender) for r in replies])
+    assistant = request.app[ASSISTANT]
+    replies = await assistant.handle(message, sender, "rest")
+    waiting = [m for _, m in await assistant.notifications("rest", sender)]
+    return json_response([r.as_dict(sender) for r in waiting + replies])
+
+
+async def rest_notifications(request: web.Request) -> web.Response:
+    """What is waiting for one web-chat citizen (case status changes, replies); the page polls this."""
+    sender = request.query.get("sender", "").strip()[:MAX_SENDER_CHARS]
+    if not sender:
+        return json_error(400, "缺少参数 sender")
+    waiting = await request.app[ASSISTANT].notifications("rest", sender)
+    return json_response([m.as_dict(sender) for _, m in waiting])
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/health", health)
     app.router.add_post("/model/parse", model_parse)
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
+    app.router.add_get("/webhooks/rest/notifications", rest_notifications)

@@ -13,16 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.guide import choice_number
+from actions.rating import level_of
 from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, BotMessage, Dispatcher, Tracker
 from bot.core.domain import Domain
 from bot.core.tracker_store import InMemoryTrackerStore
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
+from bot.services.cases import CaseService
 from bot.services.knowledge import KnowledgeBase
+from bot.services.ratings import RatingService
+from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*)?$", re.DOTALL)
+_CANCEL = re.compile(r"^\s*(取消|算了|不办了|不投诉了|不评了|不查了|退出|不用了)\s*[。！!]?\s*$")
 MAX_TEXT_CHARS = 10_000
 
 
@@ -38,6 +43,9 @@ class ActionServices:
     """What actions get of the services layer (see actions.sdk.Services)."""
 
     knowledge: KnowledgeBase
+    cases: CaseService
+    tickets: TicketService
+    ratings: RatingService
     domain_data: dict[str, Any]
     settings: dict[str, Any]
     turn_log: TurnLog
@@ -48,13 +56,23 @@ class ActionServices:
         self.turn_log.record_unanswered(UnansweredRecord(tracker.channel, tracker.sender_id, tracker.text, reason))
 
 
+@dataclass
+class Workflows:
+    """The services behind the citizen's workflows."""
+
+    cases: CaseService
+    tickets: TicketService
+    ratings: RatingService
+
+
 class Agent:
     def __init__(self, interpreter: Interpreter, domain: Domain, knowledge: KnowledgeBase, turn_log: TurnLog,
-                 settings: dict[str, Any], trackers: InMemoryTrackerStore | None = None) -> None:
+                 workflows: Workflows, settings: dict[str, Any], trackers: InMemoryTrackerStore | None = None) -> None:
         self.interpreter = interpreter
         self.domain = domain
         self.knowledge = knowledge
         self.turn_log = turn_log
+        self.workflows = workflows
         self.settings = settings
         self.trackers = trackers or InMemoryTrackerStore(settings.get("tracker_idle_minutes", 120) * 60)
         self.actions: dict[str, Action] = builtin_actions()
@@ -73,7 +91,8 @@ class Agent:
             slots = self.trackers.get(key)
             parse = self._understand(text)
             tracker = Tracker(message.sender_id, message.channel, slots, parse)
-            services = ActionServices(self.knowledge, self.domain.data, self.settings, self.turn_log)
+            services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
+                                      self.workflows.ratings, self.domain.data, self.settings, self.turn_log)
             dispatcher = Dispatcher(self.domain.render)
             if not text:
                 dispatcher.utter("utter_empty_message")
@@ -104,16 +123,29 @@ class Agent:
             values = {}
         item_id = values.get("item_id") if isinstance(values.get("item_id"), str) else None
         aspect = values.get("aspect") if isinstance(values.get("aspect"), str) else None
-        return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [],
+        return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "payload": values,
                 "guide": {"item_id": item_id, "aspect": aspect, "candidates": [], "from_payload": True}}
 
     async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
         intent = tracker.intent
-        if tracker.get_slot("choices") and choice_number(tracker.text) is not None:
+        form = tracker.get_slot("form")
+        if form and _CANCEL.search(tracker.text):
+            tracker.slots.pop("form", None)
+            dispatcher.utter("utter_form_cancelled")
+            return
+        if form and intent != "request_human":
+            name = form["name"]  # an open form gets every answer, whatever it sounds like
+        elif tracker.slots.pop("rating_pending", None) and level_of(tracker) is not None:
+            name = "action_start_rating"  # the answer to the rating buttons just offered
+        elif tracker.get_slot("choices") and choice_number(tracker.text) is not None:
             name = "action_select_choice"
         else:
             name = self.domain.rules.get(intent or "", "action_out_of_scope")
         changes = await self._action(name).run(dispatcher, tracker, services)
+        if changes.pop("reprocess", False):  # the citizen left the form for something else
+            tracker.slots.pop("form", None)
+            changes = await self._action(self.domain.rules.get(intent or "", "action_out_of_scope")).run(
+                dispatcher, tracker, services)
         for slot, value in changes.items():
             if value is None:
                 tracker.slots.pop(slot, None)
@@ -132,3 +164,19 @@ class Agent:
             aspect=tracker.slots.get("aspect") if guide_turn else None,
             reply="\n".join(r.text for r in replies), answered=answered,
             latency_ms=(time.perf_counter() - started) * 1000))
+
+    async def notifications(self, channel: str, sender: str | None = None) -> list[tuple[str, BotMessage]]:
+        """Undelivered notifications of `channel` (of one sender), worded from domain.yml: (sender, message)."""
+        pending = await self.workflows.cases.pending_notifications(channel, sender)
+        labels = self.domain.data.get("labels", {}).get("case_status", {})
+        messages = []
+        for notification in pending:
+            data = dict(notification.data)
+            if notification.kind == "case_status":
+                case = await self.workflows.cases.get(data["case_no"])
+                item = self.knowledge.item(case.item_id) if case else None
+                data.update(status=labels.get(data["status"], data["status"]),
+                            item_name=(item or {}).get("name", case.item_id if case else ""))
+            message = self.domain.render(f"utter_notify_{notification.kind}", data)
+            messages.append((notification.sender, message))
+        return messages

@@ -41,7 +41,7 @@ class Domain:
         for intent, action in rules.items():
             if action.startswith("utter_") and action not in responses:
                 raise DomainError(f"{path}: 规则 {intent} → {action} 没有对应的回复文本")
-        data = {key: document.get(key) or {} for key in ("formats", "aspect_labels", "centre_topics")}
+        data = {key: document.get(key) or {} for key in ("formats", "aspect_labels", "centre_topics", "labels")}
         data["follow_ups"] = document.get("follow_ups") or []
         return cls(list(document.get("intents") or []), rules, responses, data)
 

@@ -7,10 +7,10 @@ added later needs no schema change while the record stays the single source answ
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -82,4 +82,125 @@ class UnansweredQuestion(Base):
     text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(40))
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Case(Base):
+    """A case (办件) as the approval system reports it; only its applicant may see it."""
+
+    __tablename__ = "cases"
+
+    case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80))
+    applicant: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[date | None] = mapped_column(Date)
+    promised_at: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseEvent(Base):
+    """One status change; (case, time) is unique so a repeated delivery changes nothing."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_no", "updated_at", name="uq_case_events_case_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseSubscription(Base):
+    """A citizen who asked to be told when their case changes status."""
+
+    __tablename__ = "case_subscriptions"
+    __table_args__ = (UniqueConstraint("case_no", "channel", "sender", name="uq_case_subscriptions"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VerificationAttempt(Base):
+    """A try at proving to be a case's applicant; wrong tries are counted per sender per hour."""
+
+    __tablename__ = "verification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_key: Mapped[str] = mapped_column(String(160), index=True)
+    case_no: Mapped[str] = mapped_column(String(40))
+    success: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Notification(Base):
+    """Something to tell a citizen on their own channel (a case's new status, a staff reply).
+
+    It holds what happened (`kind`, `data`), not wording: the conversation core words it from
+    domain.yml when the citizen's channel delivers it.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    sender: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """A complaint (投诉), suggestion (建议) or rectification of a bad rating (差评整改)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    department: Mapped[str] = mapped_column(String(100), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text, default="")
+    happened: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(128), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    due_at: Mapped[date] = mapped_column(Date, index=True)
+
+
+class TicketEvent(Base):
+    """A status change or reply on a ticket, with who did it."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """A 好差评 satisfaction rating, 1 (非常不满意) … 5 (非常满意)."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(128))
+    level: Mapped[int] = mapped_column(Integer, index=True)
+    subject: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket_number: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

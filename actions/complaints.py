@@ -1,0 +1,118 @@
+"""投诉与建议: a form that collects what happened, reads it back, and commits a ticket."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from actions.forms import Form
+from actions.sdk import Dispatcher, Services, Tracker
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
+_SKIP = ("跳过", "不知道", "不清楚", "记不清", "没有", "无", "不用", "不留", "不想留", "不方便", "算了吧", "不需要")
+_CONFIRM = ("确认", "确定", "提交", "是的", "对", "好的", "没问题", "可以", "正确")
+
+
+def declined(text: str) -> bool:
+    return any(word in text for word in _SKIP) and not _MOBILE.search(text)
+
+
+def route(tracker: Tracker, services: Services) -> tuple[str | None, int]:
+    """The department a message points at, and how surely: 3 it names the department, 2 it names an
+    item of it, 1 the item search leans to one of its items, 0 nothing."""
+    department = tracker.entity("department")
+    if department:
+        return department, 3
+    candidates = tracker.guide.get("candidates") or []
+    if candidates:
+        item = services.knowledge.item(candidates[0]["item_id"]) or {}
+        if candidates[0].get("mention"):
+            return item.get("department"), 2
+        if candidates[0]["score"] >= services.settings.get("min_item_score", 4.0):
+            return item.get("department"), 1
+    return None, 0
+
+
+def remember_department(values: dict[str, Any], tracker: Tracker, services: Services) -> None:
+    """Keep the surest department any answer of the form pointed at."""
+    department, sureness = route(tracker, services)
+    if department and sureness >= values.get("department_sureness", 0):
+        values["department"], values["department_sureness"] = department, sureness
+
+
+class TicketForm(Form):
+    """Shared by complaints and suggestions; `kind` is the ticket kind."""
+
+    kind = ""
+    optional_slots: tuple[str, ...] = ()
+
+    async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
+        text = tracker.text.strip()
+        if slot in ("what", "where"):
+            remember_department(tracker.slots["form"]["values"], tracker, services)
+        if slot == "phone":
+            if declined(text):
+                return "declined"
+            match = _MOBILE.search(text.replace(" ", "").replace("-", "")) or _LANDLINE.search(text)
+            if not match:
+                dispatcher.utter("utter_bad_phone")
+                return None
+            return match.group(1)
+        if slot == "confirm":
+            if any(word in text for word in _CONFIRM) or tracker.intent == "affirm":
+                return "yes"
+            dispatcher.utter("utter_ticket_not_confirmed")
+            tracker.slots["form"] = None
+            return "cancelled"
+        if slot in self.optional_slots and declined(text):
+            return ""
+        if len(text) < 2:
+            dispatcher.utter("utter_ticket_too_short")
+            return None
+        return text[:2000]
+
+    def prompt_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        phone = values.get("phone", "")
+        return {**values, "where": values.get("where") or "未提供", "when": values.get("when") or "未提供",
+                "phone_shown": "不留电话" if phone == "declined" else phone[:3] + "****" + phone[-4:]
+                if len(phone) >= 7 else phone}
+
+    async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
+                     values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("confirm") == "cancelled":
+            return {"form": None}
+        form_id = (tracker.slots.get("form") or {}).get("id", "")
+        key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{form_id}".encode()).hexdigest()
+        phone = values.get("phone", "")
+        ticket, _ = await services.tickets.create(
+            self.kind, values["what"], department=values.get("department") or services.settings.get(
+                "default_department", "市政务服务中心"), channel=tracker.channel, sender=tracker.sender_id,
+            dedupe_key=key, place=values.get("where", ""), happened=values.get("when", ""),
+            phone="" if phone == "declined" else phone)
+        dispatcher.utter(f"utter_{self.kind}_received", number=ticket.number, department=ticket.department,
+                         due=f"{ticket.due_at.year}年{ticket.due_at.month}月{ticket.due_at.day}日")
+        return {"last_ticket": ticket.number}
+
+
+class ComplaintForm(TicketForm):
+    name = "complaint_form"
+    own_intent = "complain"
+    kind = "complaint"
+    required_slots = ("what", "where", "when", "phone", "confirm")
+    optional_slots = ("where",)
+
+
+class SuggestionForm(TicketForm):
+    name = "suggestion_form"
+    own_intent = "suggest"
+    kind = "suggestion"
+    required_slots = ("what", "phone")
+    optional_slots = ()
+
+
+def prefill_from_message(tracker: Tracker) -> dict[str, Any]:
+    """A complaint told in full in its first message need not be asked for again."""
+    text = tracker.text.strip()
+    return {"what": text} if len(text) >= 15 else {}

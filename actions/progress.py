@@ -1,0 +1,139 @@
+"""办件进度: a citizen's own case, told only after they prove to be its applicant."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from actions.forms import Form
+from actions.sdk import Action, Dispatcher, Services, Tracker
+from bot.services.calendar import add_working_days
+
+_CASE_NO = re.compile(r"[A-Za-z]{0,4}\d{8,20}")
+_TICKET_NO = re.compile(r"(TS|JY|ZG)\d{8}-\d{4}", re.IGNORECASE)
+_LAST_FOUR = re.compile(r"(?<!\d)(\d{4})(?!\d)|(?<!\d)1\d{6}(\d{4})(?!\d)")
+
+
+def sender_key(tracker: Tracker) -> str:
+    return f"{tracker.channel}:{tracker.sender_id}"
+
+
+class ProgressForm(Form):
+    """Asks the case number (unless the message had it), then the last four digits of the phone."""
+
+    name = "progress_form"
+    own_intent = "query_progress"
+    required_slots = ("case_no", "phone_last4")
+
+    async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
+        text = tracker.text.strip()
+        if slot == "case_no":
+            found = tracker.entity("case_no") or (_CASE_NO.search(text).group(0) if _CASE_NO.search(text) else None)
+            if not found:
+                dispatcher.utter("utter_progress_bad_case_no")
+            return found.upper() if found else None
+        match = _LAST_FOUR.search(text.replace(" ", ""))
+        if not match:
+            dispatcher.utter("utter_progress_bad_last4")
+            return None
+        return match.group(1) or match.group(2)
+
+    async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
+                     values: dict[str, Any]) -> dict[str, Any]:
+        verification = await services.cases.verify(sender_key(tracker), values["case_no"], values["phone_last4"])
+        if verification.outcome == "locked":
+            dispatcher.utter("utter_progress_locked", phone=services.knowledge.centre.get("phone", ""))
+            return {}
+        if verification.outcome == "wrong":
+            dispatcher.utter("utter_progress_wrong", tries_left=verification.tries_left)
+            self.start(tracker, {"case_no": values["case_no"]})
+            tracker.slots["form"]["requested"] = "phone_last4"
+            dispatcher.utter("utter_ask_progress_form_phone_last4")
+            return {"form": tracker.slots["form"]}
+        tell_case(dispatcher, services, verification.case)
+        return {"verified_case": verification.case.case_no}
+
+
+def tell_case(dispatcher: Dispatcher, services: Services, case: Any) -> None:
+    """Everything the applicant may know of their case, in the words of domain.yml."""
+    labels = services.domain_data["labels"]["case_status"]
+    item = services.knowledge.item(case.item_id) or {}
+    promised, provisional = promised_date(case, item)
+    formats = services.domain_data["formats"]
+    values = {"case_no": case.case_no, "item_name": item.get("name", case.item_id),
+              "status": labels.get(case.status, case.status), "note": case.note or "",
+              "accepted": _date(case.accepted_at), "promised": _date(promised),
+              "provisional": formats["promised_provisional"] if provisional else "",
+              "location": _location(item, services), "hours": item.get("hours", "")}
+    dispatcher.utter("utter_case_status",
+                     buttons=[{"title": "办好了通知我", "payload": f'/notify_me{{"case_no": "{case.case_no}"}}'}]
+                     if case.status not in ("ready", "collected", "rejected") else None, **values)
+    detail = {"suspended": "utter_case_suspended", "rejected": "utter_case_rejected",
+              "ready": "utter_case_ready"}.get(case.status)
+    if detail:
+        dispatcher.utter(detail, **values)
+
+
+def promised_date(case: Any, item: dict[str, Any]) -> tuple[date | None, bool]:
+    """The approval system's promised date, else acceptance + the item's committed working days.
+
+    The flag is True when a year without an official holiday calendar made the date provisional.
+    """
+    if case.promised_at is not None:
+        return case.promised_at, False
+    days = item.get("committed_limit")
+    if case.accepted_at is None or days is None:
+        return None, False
+    result = add_working_days(case.accepted_at, days)
+    return result.day, not result.covered
+
+
+def _date(value: date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else "—"
+
+
+def _location(item: dict[str, Any], services: Services) -> str:
+    location = item.get("location") or {}
+    return "".join(location.get(k, "") for k in ("hall", "floor", "window")) or services.knowledge.centre.get("name", "")
+
+
+class ActionNotifyMe(Action):
+    """"办好了通知我": subscribe the citizen to status changes of the case they just proved is theirs."""
+
+    name = "action_notify_me"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        case_no = tracker.get_slot("verified_case")
+        if not case_no:
+            dispatcher.utter("utter_notify_needs_case")
+            return {}
+        await services.cases.subscribe(case_no, tracker.channel, tracker.sender_id)
+        dispatcher.utter("utter_notify_subscribed", case_no=case_no)
+        return {}
+
+
+class ActionQueryProgress(Action):
+    """query_progress: a ticket number → its status (to its own sender); otherwise the case form."""
+
+    name = "action_query_progress"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        ticket_no = _TICKET_NO.search(tracker.text)
+        if ticket_no:
+            return await tell_ticket(dispatcher, tracker, services, ticket_no.group(0).upper())
+        form = ProgressForm()
+        case_no = tracker.entity("case_no")
+        form.start(tracker, {"case_no": case_no.upper()} if case_no else None)
+        return await form.run(dispatcher, tracker, services)
+
+
+async def tell_ticket(dispatcher: Dispatcher, tracker: Tracker, services: Services, number: str) -> dict[str, Any]:
+    owner = await services.tickets.owner(number)
+    if owner != (tracker.channel, tracker.sender_id):
+        dispatcher.utter("utter_ticket_not_yours", number=number, phone=services.knowledge.centre.get("phone", ""))
+        return {}
+    ticket = await services.tickets.get(number)
+    dispatcher.utter("utter_ticket_status", number=ticket.number, status=ticket.status,
+                     department=ticket.department, due=_date(ticket.due_at))
+    return {}

@@ -1,0 +1,75 @@
+"""好差评: five levels as buttons (numbers on text-only channels); 不满意 or worse asks why."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from actions.forms import Form
+from actions.sdk import Dispatcher, Services, Tracker
+
+LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3), ("还行", 3), ("一般", 3), ("不满意", 2),
+               ("非常满意", 5), ("很满意", 5), ("满意", 4)]  # longest first where one contains another
+
+
+def rating_buttons() -> list[dict[str, str]]:
+    names = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+    return [{"title": f"{n}. {names[level]}", "payload": f'/rate{{"level": {level}}}'}
+            for n, level in enumerate((5, 4, 3, 2, 1), 1)]
+
+
+def level_of(tracker: Tracker) -> int | None:
+    payload = (tracker.latest_message.get("payload") or {}).get("level")
+    if isinstance(payload, int) and 1 <= payload <= 5:
+        return payload
+    text = tracker.text.strip()
+    digit = re.fullmatch(r"\s*([1-5])\s*[。.]?", text)
+    if digit:
+        return 6 - int(digit.group(1))  # "1" is the first button: 非常满意
+    return next((level for word, level in LEVEL_WORDS if word in text), None)
+
+
+class RatingForm(Form):
+    name = "rating_form"
+    own_intent = "rate"
+    required_slots = ("level", "reason")
+
+    def slots_needed(self, values: dict[str, Any]) -> list[str]:
+        needed = super().slots_needed(values)
+        return [s for s in needed if s != "reason" or values.get("level", 5) <= 2]
+
+    async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
+        if slot == "level":
+            level = level_of(tracker)
+            if level is None:
+                dispatcher.utter("utter_rating_bad_level")
+            return level
+        return tracker.text.strip()[:1000] or None
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        changes = await super().run(dispatcher, tracker, services)
+        form = tracker.slots.get("form") or {}
+        if form.get("requested") == "level" and dispatcher.messages:
+            dispatcher.messages[-1].buttons = rating_buttons()
+        return changes
+
+    async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
+                     values: dict[str, Any]) -> dict[str, Any]:
+        subject = tracker.get_slot("rating_subject") or "conversation"
+        key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{subject}|rating".encode()).hexdigest()
+        ticket = await services.ratings.rate(values["level"], subject=subject, channel=tracker.channel,
+                                             sender=tracker.sender_id, reason=values.get("reason", ""),
+                                             department=tracker.get_slot("rating_department") or "市政务服务中心",
+                                             dedupe_key=key)
+        if ticket is not None:
+            dispatcher.utter("utter_rating_bad_received", number=ticket.number)
+        else:
+            dispatcher.utter("utter_rating_thanks")
+        return {"rating_subject": None}
+
+
+def prefill_level(tracker: Tracker) -> dict[str, Any]:
+    """"我要给个好评"/"非常满意" already says the level."""
+    level = level_of(tracker)
+    return {"level": level} if level is not None else {}
