@@ -73,6 +73,9 @@ class TicketForm(Form):
             return None
         return text[:2000]
 
+    def looks_like_answer(self, slot: str, text: str) -> bool:
+        return slot == "phone" and any(c.isdigit() for c in text)
+
     def prompt_values(self, values: dict[str, Any]) -> dict[str, Any]:
         phone = values.get("phone", "")
         return {**values, "where": values.get("where") or "未提供", "when": values.get("when") or "未提供",
@@ -112,7 +115,11 @@ class SuggestionForm(TicketForm):
     optional_slots = ()
 
 
+_TRIGGER = re.compile(r"^(我|我们)?(要|想|想要)?(投诉|举报|反映|提(个|一个|点)?建议|有(个|一个|点)?建议|建议)(一下)?[：:，,。\s]*")
+
+
 def prefill_from_message(tracker: Tracker) -> dict[str, Any]:
-    """A complaint told in full in its first message need not be asked for again."""
+    """A complaint or suggestion told in its first message ("建议周末多开几个窗口") need not be asked again."""
     text = tracker.text.strip()
-    return {"what": text} if len(text) >= 15 else {}
+    rest = _TRIGGER.sub("", text)
+    return {"what": text} if len(rest) >= 4 else {}

@@ -40,6 +40,10 @@ class Form(Action):
 
     own_intent = ""  # the intent that opens this form
 
+    def looks_like_answer(self, slot: str, text: str) -> bool:
+        """A wrong answer that is still an answer ("电话是12345") keeps the form open."""
+        return False
+
     def slots_needed(self, values: dict[str, Any]) -> list[str]:
         return [slot for slot in self.required_slots if slot not in values]
 
@@ -53,7 +57,8 @@ class Form(Action):
         if requested:
             said = len(dispatcher.messages)
             value = await self.validate(requested, dispatcher, tracker, services)
-            if value is None and tracker.intent in self.new_topic_intents - {self.own_intent}:
+            if value is None and not self.looks_like_answer(requested, tracker.text) and \
+                    tracker.intent in self.new_topic_intents - {self.own_intent}:
                 del dispatcher.messages[said:]
                 return {"form": None, "reprocess": True}
             if value is None:  # validate has said what was wrong: ask again

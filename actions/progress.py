@@ -26,6 +26,9 @@ class ProgressForm(Form):
     own_intent = "query_progress"
     required_slots = ("case_no", "phone_last4")
 
+    def looks_like_answer(self, slot: str, text: str) -> bool:
+        return any(c.isdigit() for c in text)
+
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         text = tracker.text.strip()
         if slot == "case_no":

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.assistant import Assistant
 from bot.config import Settings, load_settings, normalize_database_url
 from bot.server import create_app
+from bot.services.cases import read_cases_csv
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("ZWBOT_SHARED_DIR", PROJECT_DIR.parent / "shared"))
@@ -72,7 +73,11 @@ async def settings(new_database_url, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest_asyncio.fixture(scope="session")
 async def assistant(settings: Settings) -> AsyncIterator[Assistant]:
+    """The started assistant, with the sample cases of tests/data/cases.csv imported."""
     started = await Assistant.start(settings)
+    records, problems = read_cases_csv(TEST_DATA / "cases.csv")
+    assert not problems
+    await started.workflows.cases.record(records)
     yield started
     await started.close()
 

@@ -105,3 +105,28 @@ def test_train_saves_a_model(zwbot) -> None:  # type: ignore[no-untyped-def]
 def test_shell_chats_in_the_terminal(zwbot) -> None:  # type: ignore[no-untyped-def]
     out = zwbot("shell", stdin="老人证要带啥\n那要多久？\n/quit\n").stdout
     assert "【老年人优待证办理】需要准备以下" in out and "【老年人优待证办理】办理时限" in out
+
+
+def test_cases_import_is_idempotent_and_refuses_bad_files(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "已导入 5 条" in zwbot("cases", "import", str(TEST_DATA / "cases.csv")).stdout
+    assert "已导入 0 条办件状态（5 条此前已导入）" in zwbot("cases", "import", str(TEST_DATA / "cases.csv")).stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_no,item_id\nX,Y\n", encoding="utf-8")
+    result = zwbot("cases", "import", str(bad), ok=False)
+    assert result.returncode != 0 and "表头缺少列" in result.stderr
+
+
+def test_tickets_and_ratings_from_the_command_line(zwbot) -> None:  # type: ignore[no-untyped-def]
+    assert json.loads(zwbot("tickets", "list", "--json").stdout) == []
+    assert "暂无工单" in zwbot("tickets", "list").stdout
+    stats = json.loads(zwbot("ratings", "stats", "--json").stdout)
+    assert stats["total"] == 0 and set(stats["counts"]) == {"非常满意", "满意", "基本满意", "不满意", "非常不满意"}
+    out = zwbot("shell", "--sender", "cli-citizen",
+                stdin="我要投诉，窗口人员态度恶劣\n跳过\n今天\n13912345678\n确认\n确认\n/quit\n").stdout
+    assert "工单编号 TS" in out
+    listed = json.loads(zwbot("tickets", "list", "--json").stdout)
+    assert len(listed) == 1
+    ticket = listed[0]
+    assert ticket["kind"] == "complaint" and ticket["status"] == "待受理" and ticket["department"]
+    assert ticket["due"] > ticket["created"][:10] and ticket["overdue"] is False
+    assert ticket["phone"] == "139****5678"

@@ -66,7 +66,8 @@ def parse_case(raw: dict[str, Any], where: str, problems: list[ImportProblem]) -
         problems.append(ImportProblem(where, "updated_at", "必填字段为空"))
     if updated is not None and updated.tzinfo is None:
         updated = updated.replace(tzinfo=timezone(timedelta(hours=8)))  # the approval system's local time
-    record["updated_at"] = updated
+    # Stored in UTC: SQLite keeps no offset, and comparisons must mean the same instant everywhere.
+    record["updated_at"] = updated.astimezone(timezone.utc) if updated else None
     return record if len(problems) == before else None
 
 
