@@ -140,7 +140,7 @@ def miss(dispatcher: Dispatcher, tracker: Tracker, services: Services, response:
         centre = services.knowledge.centre
         dispatcher.utter("utter_offer_human", phone=centre.get("phone", ""), hours=weekday_hours(centre))
         misses = 0
-    return {"misses": misses}
+    return {"misses": misses, "last_question": tracker.text}
 
 
 class ActionSelectChoice(Action):

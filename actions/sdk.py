@@ -79,6 +79,7 @@ class Services(Protocol):
     cases: Any  # bot.services.cases.CaseService
     tickets: Any  # bot.services.tickets.TicketService
     ratings: Any  # bot.services.ratings.RatingService
+    handoffs: Any  # bot.services.handoff.HandoffService
     domain_data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics, labels from domain.yml
     settings: dict[str, Any]  # config.yml dialogue settings and thresholds
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import time as clock_time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,12 @@ from bot.nlu import Interpreter, ParseResult
 from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
 from bot.services.cases import CaseService
+from bot.services.handoff import HandoffService, StaffHours
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
+from bot.services.live import LiveHub
 from bot.services.ratings import RatingService
+from bot.services.staff import StaffService
 from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog
 from bot.storage import Database
@@ -42,7 +46,7 @@ class StartupReport:
 class Assistant:
     def __init__(self, settings: Settings, database: Database, knowledge_service: KnowledgeService,
                  knowledge: KnowledgeBase, interpreter: Interpreter, agent: Agent, turn_log: TurnLog,
-                 workflows: Workflows, report: StartupReport) -> None:
+                 workflows: Workflows, live: LiveHub, staff: StaffService, report: StartupReport) -> None:
         self.settings = settings
         self.database = database
         self.knowledge_service = knowledge_service
@@ -51,6 +55,8 @@ class Assistant:
         self.agent = agent
         self.turn_log = turn_log
         self.workflows = workflows
+        self.live = live
+        self.staff = staff
         self.report = report
 
     @classmethod
@@ -67,10 +73,14 @@ class Assistant:
         turn_log = TurnLog(database)
         turn_log.start()
         tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"))
-        workflows = Workflows(CaseService(database), tickets, RatingService(database, tickets))
+        live = LiveHub()
+        handoffs = HandoffService(database, live, staff_hours(settings.pipeline.get("staff_hours") or {}))
+        workflows = Workflows(CaseService(database), tickets, RatingService(database, tickets), handoffs)
+        staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30))
         agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue_settings(settings))
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
-        return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, report)
+        return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,
+                   staff, report)
 
     def parse(self, text: str) -> ParseResult:
         return self.interpreter.parse(text)
@@ -118,6 +128,17 @@ async def load_knowledge_base(settings: Settings) -> KnowledgeBase:
         return await service.load()
     finally:
         await database.close()
+
+
+def staff_hours(config: dict[str, Any]) -> StaffHours:
+    """config.yml's staff_hours ("09:00"–"17:00"); "00:00"–"24:00" means always."""
+    def parse(value: str, default: clock_time) -> clock_time:
+        if value in ("24:00", "24:00:00"):
+            return clock_time.max
+        return clock_time.fromisoformat(value) if value else default
+
+    return StaffHours(parse(str(config.get("start", "")), clock_time(9)), parse(str(config.get("end", "")), clock_time(17)),
+                      bool(config.get("every_day", False)))
 
 
 def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpreter:

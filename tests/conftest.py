@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,10 +66,14 @@ async def new_database_url(tmp_path_factory: pytest.TempPathFactory):  # type: i
         await _drop_postgres_database(url)
 
 
+ALWAYS_STAFFED = {"start": "00:00", "end": "24:00", "every_day": True}
+
+
 @pytest_asyncio.fixture(scope="session")
 async def settings(new_database_url, tmp_path_factory: pytest.TempPathFactory) -> Settings:  # type: ignore[no-untyped-def]
-    return load_settings(PROJECT_DIR, database_url=await new_database_url(),
-                         state_dir=tmp_path_factory.mktemp("state"))
+    """The project's settings on a fresh database; staff always on duty, so hand-off tests run at any hour."""
+    base = load_settings(PROJECT_DIR, database_url=await new_database_url(), state_dir=tmp_path_factory.mktemp("state"))
+    return replace(base, pipeline={**base.pipeline, "staff_hours": ALWAYS_STAFFED})
 
 
 @pytest_asyncio.fixture(scope="session")

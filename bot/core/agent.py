@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.guide import choice_number
-from actions.rating import level_of
+from actions.rating import level_of, rating_buttons
 from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, BotMessage, Dispatcher, Tracker
 from bot.core.domain import Domain
+from bot.core.mood import conversation_mood
 from bot.core.tracker_store import InMemoryTrackerStore
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
+from bot.services.handoff import HandoffService
 from bot.services.knowledge import KnowledgeBase
 from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService
@@ -46,6 +48,7 @@ class ActionServices:
     cases: CaseService
     tickets: TicketService
     ratings: RatingService
+    handoffs: HandoffService
     domain_data: dict[str, Any]
     settings: dict[str, Any]
     turn_log: TurnLog
@@ -63,6 +66,7 @@ class Workflows:
     cases: CaseService
     tickets: TicketService
     ratings: RatingService
+    handoffs: HandoffService
 
 
 class Agent:
@@ -88,21 +92,42 @@ class Agent:
         key = f"{message.channel}:{message.sender_id}"
         text = clean(message.text[:MAX_TEXT_CHARS])
         async with self.trackers.lock(key):
+            handoff = await self.workflows.handoffs.open_for(message.channel, message.sender_id)
+            if handoff is not None:
+                # Staff own this conversation: the bot keeps quiet and staff see the message.
+                if text:
+                    await self.workflows.handoffs.citizen_said(handoff, text)
+                self._log(message, text, {"intent": {"name": "handoff"}}, Tracker(message.sender_id,
+                          message.channel), [], True, started)
+                return []
             slots = self.trackers.get(key)
             parse = self._understand(text)
             tracker = Tracker(message.sender_id, message.channel, slots, parse)
             services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
-                                      self.workflows.ratings, self.domain.data, self.settings, self.turn_log)
+                                      self.workflows.ratings, self.workflows.handoffs, self.domain.data,
+                                      self.settings, self.turn_log)
             dispatcher = Dispatcher(self.domain.render)
             if not text:
                 dispatcher.utter("utter_empty_message")
             elif not has_content(text):
                 dispatcher.utter("utter_text_only")
             else:
+                await self._notice_mood(tracker, dispatcher, services)
                 await self._act(tracker, dispatcher, services)
             self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
         return dispatcher.messages
+
+    async def _notice_mood(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
+        """An upset citizen is offered a human at once, and flagged for staff (once per conversation)."""
+        score, escalate = conversation_mood(tracker.latest_message, tracker.slots, self.settings)
+        tracker.slots["mood"] = score
+        if escalate and not tracker.slots.get("upset_offered") and tracker.intent != "request_human":
+            tracker.slots["upset_offered"] = True
+            item = self.knowledge.item(tracker.slots.get("item_id") or "") or {}
+            await services.handoffs.flag(tracker.channel, tracker.sender_id, score,
+                                         tracker.entity("department") or item.get("department"))
+            dispatcher.utter("utter_offer_human_upset")
 
     def _understand(self, text: str) -> dict[str, Any]:
         payload = _PAYLOAD.match(text)
@@ -172,6 +197,15 @@ class Agent:
         messages = []
         for notification in pending:
             data = dict(notification.data)
+            if notification.kind == "handoff_released":
+                rating = self.domain.render("utter_handoff_released", data)
+                rating.buttons = rating_buttons()
+                messages.append((notification.sender, rating))
+                key = f"{notification.channel}:{notification.sender}"
+                slots = self.trackers.get(key)
+                slots.update(rating_pending=True, rating_subject=f"handoff:{notification.id}")
+                self.trackers.save(key, slots)
+                continue
             if notification.kind == "case_status":
                 case = await self.workflows.cases.get(data["case_no"])
                 item = self.knowledge.item(case.item_id) if case else None

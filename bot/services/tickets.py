@@ -1,4 +1,5 @@
-"""Tickets: complaints (投诉), suggestions (建议) and rectifications of bad ratings (差评整改).
+"""Tickets: complaints (投诉), suggestions (建议), rectifications of bad ratings (差评整改) and
+questions left for staff outside their hours (咨询).
 
 A ticket is committed before its number is given out, and a `dedupe_key` makes a repeated
 submission return the ticket it already made. Status runs 待受理 → 处理中 → 已答复 → 已回访 → 已办结.
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.services.calendar import add_working_days
 from bot.storage import Database, Notification, Ticket, TicketEvent
 
-KINDS = {"complaint": "TS", "suggestion": "JY", "rectification": "ZG"}  # kind → number prefix
+KINDS = {"complaint": "TS", "suggestion": "JY", "rectification": "ZG", "consultation": "ZX"}  # kind → prefix
 STATUSES = ("待受理", "处理中", "已答复", "已回访", "已办结")
 CHINA = timezone(timedelta(hours=8))
 
@@ -59,7 +60,8 @@ def view(ticket: Ticket, on: date | None = None) -> TicketView:
 class TicketService:
     def __init__(self, database: Database, due_working_days: dict[str, int] | None = None) -> None:
         self.database = database
-        self.due_working_days = {"complaint": 5, "suggestion": 10, "rectification": 5, **(due_working_days or {})}
+        self.due_working_days = {"complaint": 5, "suggestion": 10, "rectification": 5, "consultation": 1,
+                                 **(due_working_days or {})}
 
     async def create(self, kind: str, content: str, *, department: str, channel: str, sender: str, dedupe_key: str,
                      place: str = "", happened: str = "", phone: str = "") -> tuple[TicketView, bool]:

@@ -204,3 +204,69 @@ class Rating(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     ticket_number: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Handoff(Base):
+    """A conversation handed to staff (or flagged for them). While `status` is waiting or active the
+    bot stays silent to that citizen; staff release it back."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(128), index=True)
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # request | misses | upset
+    status: Mapped[str] = mapped_column(String(20), index=True)  # flagged | waiting | active | released
+    mood: Mapped[float] = mapped_column(Float, default=0.0)
+    staff: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HandoffMessage(Base):
+    """What the citizen and staff said while staff owned the conversation."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(120))  # "citizen" or "staff:<username>"
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor | department
+    department: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffSession(Base):
+    """A logged-in browser: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), ForeignKey("staff_users.username", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditEntry(Base):
+    """Who did what in the staff console, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
