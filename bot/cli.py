@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import secrets
 import logging
 import sys
 from pathlib import Path
@@ -51,6 +52,10 @@ def run(host: str, port: int) -> None:
     async def serve() -> None:
         assistant = await Assistant.start(settings)
         report = assistant.report
+        if await assistant.staff.count() == 0:
+            password = secrets.token_urlsafe(12)
+            await assistant.staff.add_user("admin", password, "admin", "管理员")
+            click.echo(f"已创建工作台管理员：用户名 admin，密码 {password}（请登录 /staff/ 后妥善保管）")
         if report.imported_items:
             click.echo(f"已从 {settings.knowledge_dir} 导入 {report.imported_items} 个事项")
         click.echo(f"知识库 {report.items} 个事项；NLU 训练 {report.train_seconds:.1f} 秒；"
@@ -301,6 +306,32 @@ def tickets_list(department: str | None, as_json: bool) -> None:
                    f"{v.created_at:%Y-%m-%d %H:%M}  到期 {v.due_at}{'  已超期' if v.overdue else ''}")
     if not views:
         click.echo("暂无工单")
+
+
+@main.group()
+def staff() -> None:
+    """Staff console accounts."""
+
+
+@staff.command("add-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "department"]), default="department",
+              show_default=True)
+@click.option("--department", help="部门工作人员所属部门（如 市民政局）")
+@click.option("--name", "display_name", default="", help="显示的姓名")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="至少 8 位")
+def staff_add_user(username: str, role: str, department: str | None, display_name: str, password: str) -> None:
+    """Create a staff user (or reset one's password and role)."""
+    from bot.services.staff import StaffService
+
+    async def add(database):  # type: ignore[no-untyped-def]
+        await StaffService(database).add_user(username, password, role, display_name, department)
+
+    try:
+        _run(_with_database(add))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已保存工作人员 {username}（{role}{'，' + department if department else ''}）")
 
 
 @main.group()

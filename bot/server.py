@@ -7,6 +7,7 @@ from aiohttp import web
 from bot.assistant import Assistant
 from bot.channels import api, rest, webchat
 from bot.channels.http_errors import error_middleware
+from bot.console import add_routes as add_console_routes
 from bot.config import Settings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -27,4 +28,5 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
     rest.add_routes(app)
     api.add_routes(app)
     webchat.add_routes(app)
+    add_console_routes(app)
     return app

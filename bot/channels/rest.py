@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import orjson
 from aiohttp import web
 
 from bot.assistant import Assistant
 from bot.channels.http_errors import json_error, json_response, read_json_object
+from bot.services.live import citizen_topic
 
 MAX_SENDER_CHARS = 128
 ASSISTANT = web.AppKey("assistant", Assistant)
@@ -52,8 +56,34 @@ async def rest_notifications(request: web.Request) -> web.Response:
     return json_response([m.as_dict(sender) for _, m in waiting])
 
 
+async def rest_live(request: web.Request) -> web.StreamResponse:
+    """A websocket that pushes a web-chat citizen's notifications (staff replies) the moment they exist."""
+    sender = request.query.get("sender", "").strip()[:MAX_SENDER_CHARS]
+    if not sender:
+        return json_error(400, "缺少参数 sender")
+    assistant = request.app[ASSISTANT]
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    async with assistant.live.subscribe(citizen_topic("rest", sender)) as queue:
+        closing = asyncio.get_running_loop().create_task(socket.receive())  # ends when the page goes away
+        try:
+            while not socket.closed:
+                waiting = await assistant.notifications("rest", sender)
+                if waiting:
+                    await socket.send_str(orjson.dumps([m.as_dict(sender) for _, m in waiting]).decode())
+                getting = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getting, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if closing in done:
+                    getting.cancel()
+                    break
+        finally:
+            closing.cancel()
+    return socket
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/health", health)
     app.router.add_post("/model/parse", model_parse)
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_get("/webhooks/rest/notifications", rest_notifications)
+    app.router.add_get("/webhooks/rest/live", rest_live)

@@ -56,21 +56,25 @@ class MoodScorer:
             for kind in ("angry", "negative", "positive", "intensifiers"))
         self.escalate_at = float(config.get("escalate_at", 0.7))
 
-    def score(self, text: str) -> Mood:
-        """Distinct cue words of each kind found in normalised `text`, weighed into a label and score."""
+    def score(self, text: str, complaint_probability: float = 0.0) -> Mood:
+        """Mood of normalised `text`: distinct cue words of each kind, weighed, and how surely the
+        intent classifier reads it as a complaint (an angry citizen complains, whatever the words)."""
         angry, negative, positive, intense = (len(set(p.findall(text))) for p in
                                               (self._angry, self._negative, self._positive, self._intensifiers))
         intensity = intense + min(text.count("!"), 3)
         raw = 0.45 * angry + 0.2 * negative - 0.25 * positive
         if raw > 0:
             raw += 0.08 * intensity
-        score = max(0.0, min(1.0, 0.3 + raw))
-        if angry and score >= 0.6:
+        if positive and not (angry or negative):
+            complaint_probability = 0.0  # praise of the service reads like a complaint to the classifier
+        score = max(0.0, min(1.0, 0.3 + raw), 0.3 + 0.67 * complaint_probability)
+        escalate = score >= self.escalate_at
+        if escalate and (angry or intensity or complaint_probability >= 0.8):
             label = "angry"
-        elif raw > 0.05:
+        elif score >= 0.5 or raw > 0.05:
             label = "negative"
         elif positive and raw < 0:
             label = "positive"
         else:
             label = "neutral"
-        return Mood(label, score, score >= self.escalate_at)
+        return Mood(label, round(score, 3), escalate)

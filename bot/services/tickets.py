@@ -119,6 +119,14 @@ class TicketService:
                 query = query.where(Ticket.department == department)
             return [view(t) for t in (await session.scalars(query)).all()]
 
+    async def events(self, number: str) -> list[TicketEvent]:
+        async with self.database.session() as session:
+            ticket = await session.scalar(select(Ticket).where(Ticket.number == number.upper()))
+            if ticket is None:
+                return []
+            return list((await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                               .order_by(TicketEvent.id))).all())
+
     async def change_status(self, number: str, status: str, actor: str, note: str = "") -> TicketView:
         """Move a ticket along its flow; a reply (`note`) is delivered to the citizen on their channel."""
         if status not in STATUSES:
