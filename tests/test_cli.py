@@ -130,3 +130,13 @@ def test_tickets_and_ratings_from_the_command_line(zwbot) -> None:  # type: igno
     assert ticket["kind"] == "complaint" and ticket["status"] == "待受理" and ticket["department"]
     assert ticket["due"] > ticket["created"][:10] and ticket["overdue"] is False
     assert ticket["phone"] == "139****5678"
+
+
+def test_staff_add_user(zwbot) -> None:  # type: ignore[no-untyped-def]
+    out = zwbot("staff", "add-user", "wang", "--role", "department", "--department", "市民政局",
+                "--password", "long-enough-1").stdout
+    assert "已保存工作人员 wang" in out
+    refused = zwbot("staff", "add-user", "li", "--role", "department", "--password", "long-enough-1", ok=False)
+    assert refused.returncode != 0 and "必须指定部门" in refused.stderr
+    short = zwbot("staff", "add-user", "zhao", "--role", "admin", "--password", "short", ok=False)
+    assert short.returncode != 0 and "至少 8 位" in short.stderr

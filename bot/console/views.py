@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import jinja2
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from bot.assistant import Assistant
 from bot.channels.rest import ASSISTANT
@@ -34,9 +35,9 @@ _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates
                                 autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
 
 
-def render(template: str, status: int = 200, **values: Any) -> web.Response:
+def render(template: str, http_status: int = 200, **values: Any) -> web.Response:
     html = _templates.get_template(template).render(**LABELS, **values)
-    return web.Response(text=html, status=status, content_type="text/html",
+    return web.Response(text=html, status=http_status, content_type="text/html",
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                  "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'"})
 
@@ -68,7 +69,7 @@ async def form_with_csrf(request: web.Request, expected: str) -> dict[str, str]:
 
 
 def forbidden(login: LoginSession) -> web.Response:
-    return render("error.html", 403, me=login.member, csrf=login.csrf_token, status="403 无权访问",
+    return render("error.html", 403, me=login.member, csrf=login.csrf_token, title="403 无权访问",
                   message="您只能查看本部门的会话和工单。")
 
 
@@ -214,25 +215,23 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     await socket.prepare(request)
     assistant = _assistant(request)
     async with assistant.live.subscribe("staff") as queue:
-        reader = request.loop.create_task(_drain(socket))
+        closing = asyncio.get_running_loop().create_task(socket.receive())  # ends when the page goes away
         try:
             while not socket.closed:
-                event = await queue.get()
-                if "id" in event and event["type"] == "message":
+                getting = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getting, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if closing in done:
+                    getting.cancel()
+                    break
+                event = getting.result()
+                if event["type"] == "message":
                     handoff = await assistant.workflows.handoffs.get(event["id"])
                     if handoff is None or not login_session.member.may_see(handoff.department):
                         continue
                 await socket.send_str(orjson.dumps(event).decode())
         finally:
-            reader.cancel()
+            closing.cancel()
     return socket
-
-
-async def _drain(socket: web.WebSocketResponse) -> None:
-    async for message in socket:
-        if message.type == WSMsgType.ERROR:
-            break
-    await socket.close()
 
 
 async def to_inbox(_request: web.Request) -> web.Response:
