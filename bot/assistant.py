@@ -82,6 +82,14 @@ class Assistant:
         return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,
                    staff, report)
 
+    async def reload_knowledge(self) -> None:
+        """Read the knowledge base again and rebuild the item index: an edit answers the very next question."""
+        knowledge = await self.knowledge_service.load()
+        self.interpreter = Interpreter.build(self.interpreter.model, read_path(self.settings.nlu_data_dir),
+                                             knowledge.items, knowledge.department_aliases(), self.settings.pipeline)
+        self.knowledge = knowledge
+        self.agent.interpreter, self.agent.knowledge = self.interpreter, knowledge
+
     def parse(self, text: str) -> ParseResult:
         return self.interpreter.parse(text)
 

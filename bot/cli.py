@@ -360,6 +360,45 @@ def ratings_stats(as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="起始日期 YYYY-MM-DD")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="截止日期（含当天）")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "xlsx", "json"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）")
+def report(start, end, fmt: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """The statistics a centre reports each month or year."""
+    from bot.services.knowledge import KnowledgeService
+    from bot.services.statistics import centre_report
+
+    if end < start:
+        raise click.BadParameter("截止日期早于起始日期", param_hint="--to")
+    if fmt == "xlsx" and output is None:
+        raise click.BadParameter("xlsx 格式需要 --output 文件名", param_hint="--output")
+
+    async def build(database):  # type: ignore[no-untyped-def]
+        knowledge = await KnowledgeService(database).load()
+        names = {item_id: record["name"] for item_id, record in knowledge.items.items()}
+        return await centre_report(database, start.date(), end.date(), names)
+
+    result = _run(_with_database(build))
+    if fmt == "xlsx":
+        output.write_bytes(result.xlsx())
+        click.echo(f"已写入 {output}")
+        return
+    if fmt == "json":
+        text = json.dumps([{"section": a, "measure": b, "value": c} for a, b, c in result.rows()], ensure_ascii=False,
+                          indent=2)
+    elif fmt == "csv":
+        text = result.csv()
+    else:
+        text = "\n".join(f"{section:<8}{measure:<30}{value}" for section, measure, value in result.rows())
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"已写入 {output}")
+    else:
+        click.echo(text)
+
+
+@main.command()
 @click.option("--quick", is_flag=True, help="更短的测量（用于测试）")
 @click.option("--json", "as_json", is_flag=True)
 def bench(quick: bool, as_json: bool) -> None:

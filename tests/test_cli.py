@@ -140,3 +140,17 @@ def test_staff_add_user(zwbot) -> None:  # type: ignore[no-untyped-def]
     assert refused.returncode != 0 and "必须指定部门" in refused.stderr
     short = zwbot("staff", "add-user", "zhao", "--role", "admin", "--password", "short", ok=False)
     assert short.returncode != 0 and "至少 8 位" in short.stderr
+
+
+def test_monthly_report(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    zwbot("shell", "--sender", "report-citizen", stdin="老人证要带啥\n帮我订机票\n/quit\n")
+    today = __import__("bot.services.tickets", fromlist=["today"]).today().isoformat()
+    rows = json.loads(zwbot("report", "--from", today, "--to", today, "--format", "json").stdout)
+    values = {row["measure"]: row["value"] for row in rows}
+    assert values["咨询消息数"] == 2 and values["智能助手直接解答数"] == 1 and values["无需人工解答率"] == "50.0%"
+    assert any(row["section"] == "热门事项" and row["measure"] == "老年人优待证办理" for row in rows)
+    zwbot("report", "--from", today, "--to", today, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx"))
+    assert (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
+    assert "咨询消息数" in zwbot("report", "--from", today, "--to", today, "--format", "csv").stdout
+    bad = zwbot("report", "--from", "2026-12-01", "--to", "2026-11-01", ok=False)
+    assert bad.returncode != 0 and "早于" in bad.stderr

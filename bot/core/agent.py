@@ -201,10 +201,7 @@ class Agent:
                 rating = self.domain.render("utter_handoff_released", data)
                 rating.buttons = rating_buttons()
                 messages.append((notification.sender, rating))
-                key = f"{notification.channel}:{notification.sender}"
-                slots = self.trackers.get(key)
-                slots.update(rating_pending=True, rating_subject=f"handoff:{notification.id}")
-                self.trackers.save(key, slots)
+                self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
                 continue
             if notification.kind == "case_status":
                 case = await self.workflows.cases.get(data["case_no"])
@@ -212,5 +209,16 @@ class Agent:
                 data.update(status=labels.get(data["status"], data["status"]),
                             item_name=(item or {}).get("name", case.item_id if case else ""))
             message = self.domain.render(f"utter_notify_{notification.kind}", data)
+            if notification.kind == "ticket_update" and data.get("status") == "已办结":
+                # A closed ticket invites a 好差评 rating of how it was handled.
+                message.buttons = rating_buttons()
+                self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
             messages.append((notification.sender, message))
         return messages
+
+    def _expect_rating(self, channel: str, sender: str, subject: str) -> None:
+        """The citizen was just shown rating buttons: their next "1"–"5" is a rating of `subject`."""
+        key = f"{channel}:{sender}"
+        slots = self.trackers.get(key)
+        slots.update(rating_pending=True, rating_subject=subject)
+        self.trackers.save(key, slots)

@@ -63,11 +63,12 @@ class ParseResult:
 class Interpreter:
     """Intent classifier + item index + aspect and mood lexicons + entity patterns."""
 
-    def __init__(self, tokenizer: Tokenizer, classifier: IntentClassifier, index: ItemIndex,
+    def __init__(self, model: NluModel, tokenizer: Tokenizer, index: ItemIndex,
                  aspects: AspectDetector, mood: MoodScorer, regexes: dict[str, list[str]],
                  synonyms: dict[str, str], thresholds: dict[str, float]) -> None:
+        self.model = model
         self.tokenizer = tokenizer
-        self.classifier = classifier
+        self.classifier: IntentClassifier = model.classifier
         self.index = index
         self.aspects = aspects
         self.mood = mood
@@ -84,9 +85,8 @@ class Interpreter:
         """Put a trained model together with the knowledge base's item index and the lexicons."""
         tokenizer = Tokenizer(user_words(items, department_aliases))
         index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, pipeline.get("retrieval_stop_phrases", []))
-        return cls(tokenizer, model.classifier, index, AspectDetector(pipeline.get("aspects", {})),
-                   MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms,
-                   pipeline.get("thresholds", {}))
+        return cls(model, tokenizer, index, AspectDetector(pipeline.get("aspects", {})),
+                   MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms, pipeline.get("thresholds", {}))
 
     @classmethod
     def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from bot.services.importers import ImportBatch
+from bot.services.importers.batch import check_item
 from bot.storage import CentreInfo, Database, Department, Item
 
 
@@ -112,3 +113,19 @@ def _unique_department_id(wanted: str, existing: dict[str, Department]) -> str:
         number += 1
         candidate = f"{wanted}{number}"
     return candidate
+
+
+async def save_item(service: KnowledgeService, knowledge: KnowledgeBase, record: dict[str, Any]) -> list[str]:
+    """Check and store one edited item; the problems found (nothing is stored when there are any)."""
+    batch = ImportBatch()
+    check_item(record, record.get("id", "?"), batch)
+    if record.get("department") not in knowledge.departments:
+        batch.problem(record.get("id", "?"), "department", f"部门 {record.get('department')!r} 不在部门列表中")
+    for index, step in enumerate(record.get("steps") or [], 1):
+        if step.get("item") and step["item"] not in knowledge.items:
+            batch.problem(record.get("id", "?"), f"steps[{index}].item", f"步骤引用的事项 {step['item']!r} 不存在")
+    if not batch.ok:
+        return [f"{p.field}: {p.message}" for p in batch.problems]
+    record["updated_at"] = datetime.now(timezone.utc).date().isoformat()
+    await service.store(ImportBatch(items=[record]))
+    return []

@@ -43,7 +43,7 @@ def read_csv_template(path: Path) -> ImportBatch:
         batch.problem(f"{path}:1", ",".join(sorted(unknown)), "表头有无法识别的列")
     for row in reader:
         where = f"{path}:{reader.line_num}"
-        record = _row_to_record(row, where, batch)
+        record = record_from_row(row, where, batch)
         check_item(record, where, batch)
         record["_where"] = where
         batch.items.append(record)
@@ -51,7 +51,8 @@ def read_csv_template(path: Path) -> ImportBatch:
     return batch
 
 
-def _row_to_record(row: dict[str, str | None], where: str, batch: ImportBatch) -> dict[str, Any]:
+def record_from_row(row: dict[str, str | None], where: str, batch: ImportBatch) -> dict[str, Any]:
+    """One row of the template (or the console's edit form, which has the same fields) as an item record."""
     cell = {k: (v or "").strip() for k, v in row.items() if k}
     record: dict[str, Any] = {k: cell.get(k) or None for k in
                               ("id", "name", "department", "kind", "summary", "conditions", "limit_note", "fee",
@@ -104,21 +105,26 @@ def _materials(value: str, where: str, batch: ImportBatch) -> list[dict[str, Any
     return materials
 
 
+def row_from_record(item: dict[str, Any]) -> dict[str, str]:
+    """An item record as one row of the template (lists one entry per line)."""
+    location = item.get("location") or {}
+    online = item.get("online") or {}
+    row: dict[str, Any] = {k: item.get(k) for k in COLUMNS if not isinstance(item.get(k), (list, dict))}
+    for name in _LIST_COLUMNS:
+        row[name] = "\n".join(item.get(name) or [])
+    row["materials"] = "\n".join(
+        ";".join([m.get("name", ""), m.get("form", "") or "", str(m.get("copies", "") or ""),
+                  "必要" if m.get("required", True) else "可选", m.get("notes", "") or ""])
+        for m in item.get("materials") or [])
+    row.update(hall=location.get("hall"), floor=location.get("floor"), window=location.get("window"),
+               online_url=online.get("url"), online_note=online.get("note"))
+    return {k: ("" if row.get(k) is None else str(row[k])) for k in COLUMNS}
+
+
 def write_csv_template(path: Path, items: list[dict[str, Any]]) -> None:
     """Write items in the CSV template (also the way to get an empty template: pass no items)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for item in items:
-            location = item.get("location") or {}
-            online = item.get("online") or {}
-            row = {k: item.get(k) for k in COLUMNS if k in item and not isinstance(item.get(k), (list, dict))}
-            for name in _LIST_COLUMNS:
-                row[name] = "\n".join(item.get(name) or [])
-            row["materials"] = "\n".join(
-                ";".join([m.get("name", ""), m.get("form", "") or "", str(m.get("copies", "") or ""),
-                          "必要" if m.get("required", True) else "可选", m.get("notes", "") or ""])
-                for m in item.get("materials") or [])
-            row.update(hall=location.get("hall"), floor=location.get("floor"), window=location.get("window"),
-                       online_url=online.get("url"), online_note=online.get("note"))
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items() if k in COLUMNS})
+            writer.writerow(row_from_record(item))

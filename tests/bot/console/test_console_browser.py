@@ -121,3 +121,62 @@ async def test_staff_reply_typed_in_the_console_appears_on_the_citizen_page(brow
     await staff.get_by_text("我想问问公积金").wait_for(timeout=5000)
     await staff.click("text=结束人工服务，交还智能助手")
     await citizen.get_by_text("人工服务已结束").wait_for(timeout=5000)
+
+
+async def test_unanswered_question_becomes_an_alias_that_answers_at_once(browser, server_url, http, assistant,  # type: ignore[no-untyped-def]
+                                                                         accounts) -> None:
+    async def ask(text: str) -> str:
+        response = await http.post("/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex, "message": text})
+        return "\n".join(r["text"] for r in await response.json())
+
+    question = "我要办夕阳红卡需要什么材料"
+    assert "没有找到" in await ask(question)
+    assert "没有找到" in await ask("夕阳红卡要带什么材料")
+    await assistant.turn_log.flush()
+    page = await login(browser, server_url, accounts["civil"])
+    await page.goto(f"{server_url}/staff/unanswered")
+    group = page.locator("form.group", has_text="夕阳红卡").first
+    assert "2 次" in await group.inner_text()
+    await group.locator("input[name=item_id]").fill("mz-lnyd")
+    await group.locator("input[value=alias]").check()
+    await group.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{server_url}/staff/unanswered")
+    assert "【老年人优待证办理】" in await ask("夕阳红卡要带什么材料")
+
+
+async def test_guide_edit_answers_the_next_question_and_is_audited(browser, server_url, http, accounts) -> None:  # type: ignore[no-untyped-def]
+    page = await login(browser, server_url, accounts["civil"])
+    await page.goto(f"{server_url}/staff/kb/mz-shtt")
+    await page.fill("input[name=fee]", "不收费（已于本月核对）")
+    await page.click("form.editor button[type=submit]")
+    await page.get_by_text("已保存").wait_for()
+    response = await http.post("/webhooks/rest/webhook", json={"sender": uuid.uuid4().hex,
+                                                               "message": "社会团体成立登记收费吗"})
+    assert "不收费（已于本月核对）" in (await response.json())[0]["text"]
+    await page.fill("input[name=committed_limit]", "三天")
+    await page.click("form.editor button[type=submit]")
+    assert "committed_limit" in await page.content()
+    forbidden = await page.goto(f"{server_url}/staff/kb/sj-qysl")
+    assert forbidden.status == 403
+    admin = await login(browser, server_url, accounts["admin"])
+    await admin.goto(f"{server_url}/staff/audit")
+    assert "kb_edit" in await admin.content() and accounts["civil"] in await admin.content()
+
+
+async def test_dashboard_and_report_downloads(browser, server_url, accounts) -> None:  # type: ignore[no-untyped-def]
+    page = await login(browser, server_url, accounts["admin"])
+    await page.goto(f"{server_url}/staff/dashboard")
+    assert await page.locator("svg.chart").count() >= 3
+    assert "咨询消息" in await page.content()
+    async with page.expect_download() as download:
+        await page.click("text=下载 Excel")
+    path = await (await download.value).path()
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(Path(path).read_bytes())).active.values)
+    assert rows[0] == ("分类", "指标", "数值") and any(row[1] == "满意率" for row in rows)
+    csv_text = await page.evaluate("async () => (await fetch('/staff/report.csv?from=2026-11-01&to=2026-11-30')).text()")
+    assert "咨询消息数" in csv_text

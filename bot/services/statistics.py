@@ -1,0 +1,147 @@
+"""The statistics a centre reports each month: volume, answers, hand-offs, complaints, satisfaction.
+
+One `CentreReport` feeds the console dashboard, `zwbot report` and the CSV/XLSX downloads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.services.ratings import LEVELS, SATISFIED
+from bot.services.tickets import today
+from bot.storage import Database, Handoff, Rating, Ticket, TicketEvent, Turn
+
+CHINA = timezone(timedelta(hours=8))
+KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改", "consultation": "咨询"}
+
+
+@dataclass
+class CentreReport:
+    start: date
+    end: date
+    messages: int = 0
+    answered: int = 0
+    handoffs: int = 0
+    messages_per_day: list[tuple[str, int]] = field(default_factory=list)
+    top_items: list[tuple[str, str, int]] = field(default_factory=list)  # (id, name, count)
+    tickets_by_kind: dict[str, int] = field(default_factory=dict)
+    complaints_by_department: list[tuple[str, int]] = field(default_factory=list)
+    closed_on_time: int = 0
+    closed: int = 0
+    overdue_open: int = 0
+    ratings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def answered_share(self) -> float | None:
+        """Share of messages zwbot answered without a human."""
+        return round(self.answered / self.messages, 4) if self.messages else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        total = sum(self.ratings.values())
+        satisfied = sum(self.ratings.get(LEVELS[level], 0) for level in SATISFIED)
+        return round(satisfied / total, 4) if total else None
+
+    def rows(self) -> list[tuple[str, str, Any]]:
+        """(section, measure, value): the report as a flat table for CSV and XLSX."""
+        def share(value: float | None) -> str:
+            return "—" if value is None else f"{value:.1%}"
+
+        rows: list[tuple[str, str, Any]] = [
+            ("概况", "统计期间", f"{self.start} 至 {self.end}"),
+            ("概况", "咨询消息数", self.messages),
+            ("概况", "智能助手直接解答数", self.answered),
+            ("概况", "无需人工解答率", share(self.answered_share)),
+            ("概况", "转人工会话数", self.handoffs),
+            ("工单", "已办结工单数", self.closed),
+            ("工单", "按期办结数", self.closed_on_time),
+            ("工单", "当前超期未办结数", self.overdue_open),
+        ]
+        rows += [("工单", f"{KIND_NAMES.get(kind, kind)}数", count) for kind, count in self.tickets_by_kind.items()]
+        rows += [("投诉按部门", department, count) for department, count in self.complaints_by_department]
+        rows += [("好差评", level, self.ratings.get(level, 0)) for level in LEVELS.values()]
+        rows.append(("好差评", "满意率", share(self.satisfaction_rate)))
+        rows += [("热门事项", name, count) for _, name, count in self.top_items]
+        rows += [("每日咨询量", day, count) for day, count in self.messages_per_day]
+        return rows
+
+    def csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["分类", "指标", "数值"])
+        writer.writerows(self.rows())
+        return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8
+
+    def xlsx(self) -> bytes:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "统计报表"
+        sheet.append(["分类", "指标", "数值"])
+        for row in self.rows():
+            sheet.append(list(row))
+        for column, width in (("A", 14), ("B", 36), ("C", 24)):
+            sheet.column_dimensions[column].width = width
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(start, time.min, CHINA).astimezone(timezone.utc),
+            datetime.combine(end + timedelta(days=1), time.min, CHINA).astimezone(timezone.utc))
+
+
+async def centre_report(database: Database, start: date, end: date, item_names: dict[str, str]) -> CentreReport:
+    """Everything the centre reports for the days `start`..`end` (China time), inclusive."""
+    since, until = _bounds(start, end)
+    report = CentreReport(start, end)
+    async with database.session() as session:
+        citizen_turns = (Turn.created_at >= since, Turn.created_at < until, Turn.intent != "handoff")
+        report.messages = int(await session.scalar(select(func.count()).select_from(Turn).where(*citizen_turns)) or 0)
+        report.answered = int(await session.scalar(select(func.count()).select_from(Turn).where(
+            *citizen_turns, Turn.answered.is_(True))) or 0)
+        report.handoffs = int(await session.scalar(select(func.count()).select_from(Handoff).where(
+            Handoff.created_at >= since, Handoff.created_at < until, Handoff.status != "flagged")) or 0)
+        moments = (await session.scalars(select(Turn.created_at).where(*citizen_turns))).all()
+        per_day: dict[str, int] = {}
+        for moment in moments:
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            day = aware.astimezone(CHINA).date().isoformat()
+            per_day[day] = per_day.get(day, 0) + 1
+        report.messages_per_day = sorted(per_day.items())
+        top = (await session.execute(select(Turn.item_id, func.count()).where(
+            *citizen_turns, Turn.item_id.is_not(None)).group_by(Turn.item_id)
+            .order_by(func.count().desc()).limit(10))).all()
+        report.top_items = [(item_id, item_names.get(item_id, item_id), int(n)) for item_id, n in top]
+        tickets = (await session.scalars(select(Ticket).where(Ticket.created_at >= since,
+                                                             Ticket.created_at < until))).all()
+        closures = dict((await session.execute(select(TicketEvent.ticket_id, func.min(TicketEvent.created_at))
+                                               .where(TicketEvent.status == "已办结")
+                                               .group_by(TicketEvent.ticket_id))).all())
+        ratings = (await session.execute(select(Rating.level, func.count()).where(
+            Rating.created_at >= since, Rating.created_at < until).group_by(Rating.level))).all()
+    by_department: dict[str, int] = {}
+    for ticket in tickets:
+        report.tickets_by_kind[ticket.kind] = report.tickets_by_kind.get(ticket.kind, 0) + 1
+        if ticket.kind == "complaint":
+            by_department[ticket.department] = by_department.get(ticket.department, 0) + 1
+        if ticket.status == "已办结":
+            report.closed += 1
+            closed_at = closures.get(ticket.id)
+            if closed_at is not None:
+                aware = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=timezone.utc)
+                report.closed_on_time += aware.astimezone(CHINA).date() <= ticket.due_at
+        elif ticket.due_at < today():
+            report.overdue_open += 1
+    report.complaints_by_department = sorted(by_department.items(), key=lambda pair: -pair[1])
+    counts = {level: int(n) for level, n in ratings}
+    report.ratings = {name: counts.get(level, 0) for level, name in LEVELS.items()}
+    return report

@@ -1,0 +1,61 @@
+"""Questions zwbot could not answer, grouped when they ask the same thing, for staff to turn into
+an alias or a sample question of an item."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+
+from bot.storage import Database, UnansweredQuestion
+
+_LETTERS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass
+class QuestionGroup:
+    ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def example(self) -> str:
+        return min(self.texts, key=len)
+
+
+def _bigrams(text: str) -> set[str]:
+    letters = _LETTERS.sub("", text.lower())
+    return {letters[i:i + 2] for i in range(len(letters) - 1)} or {letters}
+
+
+class UnansweredService:
+    def __init__(self, database: Database, similarity: float = 0.6) -> None:
+        self.database = database
+        self.similarity = similarity
+
+    async def groups(self, reason: str | None = "no_item", limit: int = 500) -> list[QuestionGroup]:
+        """Open questions, similar ones together, largest groups first.
+
+        Similar: most character bigrams of the shorter question occur in the other (overlap coefficient).
+        """
+        async with self.database.session() as session:
+            query = select(UnansweredQuestion).where(UnansweredQuestion.resolved.is_(False))
+            if reason:
+                query = query.where(UnansweredQuestion.reason == reason)
+            rows = (await session.scalars(query.order_by(UnansweredQuestion.id.desc()).limit(limit))).all()
+        groups: list[tuple[set[str], QuestionGroup]] = []
+        for row in rows:
+            grams = _bigrams(row.text)
+            for seen, group in groups:
+                if len(grams & seen) / max(1, min(len(grams), len(seen))) >= self.similarity:
+                    group.ids.append(row.id)
+                    group.texts.append(row.text)
+                    break
+            else:
+                groups.append((grams, QuestionGroup([row.id], [row.text])))
+        return sorted((group for _, group in groups), key=lambda g: -len(g.ids))
+
+    async def resolve(self, ids: list[int]) -> None:
+        async with self.database.session() as session, session.begin():
+            await session.execute(update(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids))
+                                  .values(resolved=True))
