@@ -54,3 +54,17 @@ def test_staff_hours_follow_the_official_calendar() -> None:
     assert hours.next_opening(national_day).date().isoformat() == "2026-10-08"
     assert hours.open_at(datetime(2026, 10, 10, 2, 0, tzinfo=timezone.utc))  # make-up Saturday, 10:00
     assert not hours.open_at(datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc))  # 20:00
+
+
+async def test_outside_staff_hours_a_question_ticket_is_opened(http, assistant, sender, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    monkeypatch.setattr(assistant.workflows.handoffs, "hours", StaffHours(time(0, 0), time(0, 0)))
+    await say(http, sender, "我想办个火星移民证需要什么材料")
+    replies = await say(http, sender, "转人工")
+    assert "非工作时间" in replies[0]["text"] and "编号 ZX" in replies[0]["text"]
+    assert await assistant.workflows.handoffs.open_for("rest", sender) is None
+    tickets = [t for t in await assistant.workflows.tickets.list() if t.kind == "consultation"]
+    assert any("火星移民证" in t.content for t in tickets)
+    assert "非工作时间" in (await say(http, sender, "转人工"))[0]["text"]
+    assert len([t for t in await assistant.workflows.tickets.list() if "火星移民证" in t.content]) == 1
