@@ -26,6 +26,7 @@ from bot.services.handoff import HandoffService, StaffHours
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
 from bot.services.live import LiveHub
+from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
 from bot.services.staff import StaffService
 from bot.services.tickets import TicketService
@@ -72,11 +73,15 @@ class Assistant:
         domain = Domain.load(settings.domain_path)
         turn_log = TurnLog(database)
         turn_log.start()
-        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"))
         live = LiveHub()
-        handoffs = HandoffService(database, live, staff_hours(settings.pipeline.get("staff_hours") or {}))
-        workflows = Workflows(CaseService(database), tickets, RatingService(database, tickets), handoffs)
+        outbox = Outbox(database, live)
+        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"), outbox)
+        handoffs = HandoffService(database, live, outbox, staff_hours(settings.pipeline.get("staff_hours") or {}))
+        workflows = Workflows(CaseService(database, outbox), tickets, RatingService(database, tickets), handoffs,
+                              outbox)
         staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30))
+        await outbox.load()
+        await handoffs.load()
         agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue_settings(settings))
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
         return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,

@@ -24,6 +24,7 @@ from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
 from bot.services.handoff import HandoffService
 from bot.services.knowledge import KnowledgeBase
+from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
@@ -67,6 +68,7 @@ class Workflows:
     tickets: TicketService
     ratings: RatingService
     handoffs: HandoffService
+    outbox: Outbox
 
 
 class Agent:
@@ -192,7 +194,7 @@ class Agent:
 
     async def notifications(self, channel: str, sender: str | None = None) -> list[tuple[str, BotMessage]]:
         """Undelivered notifications of `channel` (of one sender), worded from domain.yml: (sender, message)."""
-        pending = await self.workflows.cases.pending_notifications(channel, sender)
+        pending = await self.workflows.outbox.collect(channel, sender)
         labels = self.domain.data.get("labels", {}).get("case_status", {})
         messages = []
         for notification in pending:

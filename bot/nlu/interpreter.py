@@ -119,7 +119,9 @@ class Interpreter:
             # Unsure and about no item we know: better "not our business" than a wrong guide.
             intent, confidence = OUT_OF_SCOPE, 1.0 - confidence
         result = ParseResult(text, intent, confidence, ranking, candidates=candidates)
-        result.mood = self.mood.score(normalized, next((c for name, c in ranking if name == "complain"), 0.0))
+        # An item's own name is no mood ("建筑垃圾处置核准" insults nobody).
+        felt = normalized.replace(named.mention, " ") if named is not None and named.mention else normalized
+        result.mood = self.mood.score(felt, next((c for name, c in ranking if name == "complain"), 0.0))
         result.departments = departments
         if intent == "ask_guide":
             best = candidates[0] if candidates else None

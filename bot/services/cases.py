@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.importers import ImportProblem
+from bot.services.notifications import Outbox
 from bot.storage import Case, CaseEvent, CaseSubscription, Database, Notification, VerificationAttempt
 
 STATUSES = ("accepted", "in_review", "suspended", "approved", "rejected", "ready", "collected")
@@ -90,8 +91,9 @@ def read_cases_csv(path: Path) -> tuple[list[dict[str, Any]], list[ImportProblem
 
 
 class CaseService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, outbox: Outbox | None = None) -> None:
         self.database = database
+        self.outbox = outbox
 
     async def record(self, records: list[dict[str, Any]]) -> int:
         """Store status changes (checked records); returns how many were new. Repeats change nothing."""
@@ -122,18 +124,21 @@ class CaseService:
                     session.add(CaseEvent(case_no=record["case_no"], status=record["status"], note=record["note"],
                                           updated_at=record["updated_at"]))
                     await session.flush()
-                    if changed:
-                        await self._notify_subscribers(session, case)
+                    notified = await self._notify_subscribers(session, case) if changed else []
+                for channel, sender in notified:
+                    if self.outbox is not None:
+                        await self.outbox.mark(channel, sender)
                 return True
             except IntegrityError:
                 return False
 
-    async def _notify_subscribers(self, session, case: Case) -> None:  # type: ignore[no-untyped-def]
+    async def _notify_subscribers(self, session, case: Case) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         subscribers = (await session.scalars(select(CaseSubscription).where(
             CaseSubscription.case_no == case.case_no))).all()
         for subscriber in subscribers:
             session.add(Notification(channel=subscriber.channel, sender=subscriber.sender, kind="case_status",
                                      data={"case_no": case.case_no, "status": case.status}))
+        return [(s.channel, s.sender) for s in subscribers]
 
     async def get(self, case_no: str) -> Case | None:
         async with self.database.session() as session:
@@ -163,17 +168,6 @@ class CaseService:
                     session.add(CaseSubscription(case_no=case_no, channel=channel, sender=sender))
             except IntegrityError:
                 pass  # already subscribed
-
-    async def pending_notifications(self, channel: str, sender: str | None = None) -> list[Notification]:
-        """Undelivered notifications of a channel (of one sender), oldest first; marked delivered."""
-        async with self.database.session() as session, session.begin():
-            query = select(Notification).where(Notification.channel == channel, Notification.delivered.is_(False))
-            if sender is not None:
-                query = query.where(Notification.sender == sender)
-            rows = (await session.scalars(query.order_by(Notification.id))).all()
-            for row in rows:
-                row.delivered = True
-            return list(rows)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services.calendar import is_working_day
-from bot.services.live import LiveHub, citizen_topic
+from bot.services.live import LiveHub
+from bot.services.notifications import Outbox
 from bot.storage import Database, Handoff, HandoffMessage, Notification, Turn
 
 OPEN = ("waiting", "active")
@@ -39,11 +40,16 @@ class StaffHours:
 
 
 class HandoffService:
-    def __init__(self, database: Database, live: LiveHub, hours: StaffHours | None = None) -> None:
+    def __init__(self, database: Database, live: LiveHub, outbox: Outbox, hours: StaffHours | None = None) -> None:
         self.database = database
         self.live = live
+        self.outbox = outbox
         self.hours = hours or StaffHours()
         self._open: dict[tuple[str, str], int] | None = None  # (channel, sender) → open hand-off id
+
+    async def load(self) -> None:
+        """Read which conversations staff own (at start-up, before the first turn)."""
+        await self._open_index()
 
     async def _open_index(self) -> dict[tuple[str, str], int]:
         if self._open is None:
@@ -104,7 +110,7 @@ class HandoffService:
             session.add(Notification(channel=handoff.channel, sender=handoff.sender, kind="staff_reply",
                                      data={"text": text}))
             channel, sender = handoff.channel, handoff.sender
-        self.live.publish(citizen_topic(channel, sender), {"type": "notification"})
+        await self.outbox.mark(channel, sender)
         self.live.publish("staff", {"type": "message", "id": handoff_id, "author": f"staff:{staff}", "text": text})
 
     async def release(self, handoff_id: int, staff: str) -> None:
@@ -121,7 +127,8 @@ class HandoffService:
                                          data={}))
             key = (handoff.channel, handoff.sender)
         (await self._open_index()).pop(key, None)
-        self.live.publish(citizen_topic(*key), {"type": "notification"})
+        if was_open:
+            await self.outbox.mark(*key)
         self.live.publish("staff", {"type": "released", "id": handoff_id})
 
     async def queue(self, department: str | None = None) -> list[Handoff]:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.calendar import add_working_days
+from bot.services.notifications import Outbox
 from bot.storage import Database, Notification, Ticket, TicketEvent
 
 KINDS = {"complaint": "TS", "suggestion": "JY", "rectification": "ZG", "consultation": "ZX"}  # kind → prefix
@@ -58,8 +59,10 @@ def view(ticket: Ticket, on: date | None = None) -> TicketView:
 
 
 class TicketService:
-    def __init__(self, database: Database, due_working_days: dict[str, int] | None = None) -> None:
+    def __init__(self, database: Database, due_working_days: dict[str, int] | None = None,
+                 outbox: Outbox | None = None) -> None:
         self.database = database
+        self.outbox = outbox
         self.due_working_days = {"complaint": 5, "suggestion": 10, "rectification": 5, "consultation": 1,
                                  **(due_working_days or {})}
 
@@ -139,4 +142,8 @@ class TicketService:
             session.add(TicketEvent(ticket_id=ticket.id, status=status, note=note, actor=actor))
             session.add(Notification(channel=ticket.channel, sender=ticket.sender, kind="ticket_update",
                                      data={"number": ticket.number, "status": status, "reply": note}))
-            return view(ticket)
+            changed = view(ticket)
+            recipient = (ticket.channel, ticket.sender)
+        if self.outbox is not None:
+            await self.outbox.mark(*recipient)
+        return changed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import insert
@@ -56,12 +56,12 @@ class TurnLog:
         self._wake = asyncio.Event()
 
     def record_turn(self, turn: TurnRecord) -> None:
-        self._turns.append(asdict(turn))
+        self._turns.append(dict(turn.__dict__))  # flat fields: no need for asdict's deep copy
         if len(self._turns) >= self.batch_size:
             self._wake.set()
 
     def record_unanswered(self, question: UnansweredRecord) -> None:
-        self._unanswered.append(asdict(question))
+        self._unanswered.append(dict(question.__dict__))
 
     def start(self) -> None:
         if self._task is None:

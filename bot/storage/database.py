@@ -22,7 +22,10 @@ class Database:
             database_file = url.split(":///", 1)[-1]
             if database_file and database_file != ":memory:":
                 Path(database_file).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
+            # One connection: SQLite has one writer at a time anyway, and a single connection can never
+            # deadlock two transactions that both want to write (they queue in the pool instead).
+            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
+                                                           max_overflow=0, pool_timeout=60)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -8,6 +8,8 @@ from datetime import date
 import pytest
 
 from bot.services.cases import CaseService, parse_case, read_cases_csv
+from bot.services.live import LiveHub
+from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService
 from bot.storage import Database
@@ -52,7 +54,8 @@ async def test_bad_csv_rows_are_named(tmp_path) -> None:  # type: ignore[no-unty
 
 
 async def test_status_changes_notify_subscribers_once(database) -> None:  # type: ignore[no-untyped-def]
-    service = CaseService(database)
+    outbox = Outbox(database, LiveHub())
+    service = CaseService(database, outbox)
     await service.record([_record()])
     await service.subscribe("XA1", "rest", "citizen")
     await service.subscribe("XA1", "rest", "citizen")
@@ -60,9 +63,10 @@ async def test_status_changes_notify_subscribers_once(database) -> None:  # type
     await service.record([_record(status="ready", updated_at="2026-11-05T10:00:00")])  # repeated delivery
     await service.record([_record(status="in_review", updated_at="2026-11-03T10:00:00")])  # late, older
     assert (await service.get("XA1")).status == "ready"
-    waiting = await service.pending_notifications("rest", "citizen")
+    waiting = await outbox.collect("rest", "citizen")
     assert [(n.kind, n.data["status"]) for n in waiting] == [("case_status", "ready")]
-    assert await service.pending_notifications("rest", "citizen") == []
+    assert await outbox.collect("rest", "citizen") == []
+    assert await Outbox(database, LiveHub()).collect("rest", "citizen") == []  # a restart finds nothing left
 
 
 async def test_applicant_check_and_lockout(database) -> None:  # type: ignore[no-untyped-def]

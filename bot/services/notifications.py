@@ -1,0 +1,54 @@
+"""The outbox: what is waiting to be told to citizens on their channels.
+
+Services add `Notification` rows in their own transactions and then `mark` the recipient; a turn
+asks `waiting` (a set lookup, no database) before collecting, so the hot path stays free of queries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.services.live import LiveHub, citizen_topic
+from bot.storage import Database, Notification
+
+
+class Outbox:
+    def __init__(self, database: Database, live: LiveHub) -> None:
+        self.database = database
+        self.live = live
+        self._waiting: set[tuple[str, str]] | None = None
+
+    async def load(self) -> None:
+        """Read who has undelivered notifications (at start-up, before the first turn)."""
+        await self._recipients()
+
+    async def _recipients(self) -> set[tuple[str, str]]:
+        if self._waiting is None:  # what earlier runs left undelivered
+            async with self.database.session() as session:
+                rows = (await session.execute(select(Notification.channel, Notification.sender)
+                                              .where(Notification.delivered.is_(False)))).all()
+            self._waiting = {(channel, sender) for channel, sender in rows}
+        return self._waiting
+
+    async def mark(self, channel: str, sender: str) -> None:
+        """A notification for this citizen was committed: wake their page, and collect it on their next turn."""
+        (await self._recipients()).add((channel, sender))
+        self.live.publish(citizen_topic(channel, sender), {"type": "notification"})
+
+    async def collect(self, channel: str, sender: str | None = None) -> list[Notification]:
+        """Undelivered notifications of a channel (of one sender), oldest first; marked delivered."""
+        recipients = await self._recipients()
+        if sender is not None and (channel, sender) not in recipients:
+            return []
+        async with self.database.session() as session, session.begin():
+            query = select(Notification).where(Notification.channel == channel, Notification.delivered.is_(False))
+            if sender is not None:
+                query = query.where(Notification.sender == sender)
+            rows = list((await session.scalars(query.order_by(Notification.id))).all())
+            for row in rows:
+                row.delivered = True
+        for row in rows:
+            recipients.discard((row.channel, row.sender))
+        if sender is not None:
+            recipients.discard((channel, sender))
+        return rows
