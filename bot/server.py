@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.assistant import Assistant
-from bot.channels import api, rest, webchat
+from bot.channels import ASSISTANT, api, rest, webchat
 from bot.channels.http_errors import error_middleware
 from bot.console import add_routes as add_console_routes
 from bot.config import Settings
@@ -19,10 +19,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         owned = assistant is None
-        app[rest.ASSISTANT] = assistant or await Assistant.start(settings)
+        app[ASSISTANT] = assistant or await Assistant.start(settings)
         yield
         if owned:
-            await app[rest.ASSISTANT].close()
+            await app[ASSISTANT].close()
 
     app.cleanup_ctx.append(lifecycle)
     rest.add_routes(app)

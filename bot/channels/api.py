@@ -12,7 +12,7 @@ import os
 from aiohttp import web
 
 from bot.channels.http_errors import json_error, json_response, read_json_value
-from bot.channels.rest import ASSISTANT
+from bot.channels import ASSISTANT
 from bot.services.cases import parse_case
 from bot.services.importers import ImportProblem
 

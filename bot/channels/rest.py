@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 from aiohttp import web
 
-from bot.assistant import Assistant
+from bot.channels import ASSISTANT
 from bot.channels.http_errors import json_error, json_response, read_json_object
+from bot.channels.websocket import events_until_closed
 from bot.services.live import citizen_topic
 
 MAX_SENDER_CHARS = 128
-ASSISTANT = web.AppKey("assistant", Assistant)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -64,20 +62,15 @@ async def rest_live(request: web.Request) -> web.StreamResponse:
     assistant = request.app[ASSISTANT]
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
+    async def send_waiting() -> None:
+        waiting = await assistant.notifications("rest", sender)
+        if waiting:
+            await socket.send_str(orjson.dumps([m.as_dict(sender) for _, m in waiting]).decode())
+
     async with assistant.live.subscribe(citizen_topic("rest", sender)) as queue:
-        closing = asyncio.get_running_loop().create_task(socket.receive())  # ends when the page goes away
-        try:
-            while not socket.closed:
-                waiting = await assistant.notifications("rest", sender)
-                if waiting:
-                    await socket.send_str(orjson.dumps([m.as_dict(sender) for _, m in waiting]).decode())
-                getting = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getting, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if closing in done:
-                    getting.cancel()
-                    break
-        finally:
-            closing.cancel()
+        await send_waiting()
+        async for _ in events_until_closed(socket, queue):
+            await send_waiting()
     return socket
 
 

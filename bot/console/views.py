@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 from datetime import date
@@ -14,7 +13,8 @@ import orjson
 from aiohttp import web
 
 from bot.assistant import Assistant
-from bot.channels.rest import ASSISTANT
+from bot.channels import ASSISTANT
+from bot.channels.websocket import events_until_closed
 from bot.services.calendar import working_days_between
 from bot.services.importers import ImportBatch
 from bot.services.importers.csv_template import record_from_row, row_from_record
@@ -221,22 +221,12 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     await socket.prepare(request)
     assistant = _assistant(request)
     async with assistant.live.subscribe("staff") as queue:
-        closing = asyncio.get_running_loop().create_task(socket.receive())  # ends when the page goes away
-        try:
-            while not socket.closed:
-                getting = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getting, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if closing in done:
-                    getting.cancel()
-                    break
-                event = getting.result()
-                if event["type"] == "message":
-                    handoff = await assistant.workflows.handoffs.get(event["id"])
-                    if handoff is None or not login_session.member.may_see(handoff.department):
-                        continue
-                await socket.send_str(orjson.dumps(event).decode())
-        finally:
-            closing.cancel()
+        async for event in events_until_closed(socket, queue):
+            if event["type"] == "message":  # only what this member may see
+                handoff = await assistant.workflows.handoffs.get(event["id"])
+                if handoff is None or not login_session.member.may_see(handoff.department):
+                    continue
+            await socket.send_str(orjson.dumps(event).decode())
     return socket
 
 
