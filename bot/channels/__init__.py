@@ -9,3 +9,4 @@ from aiohttp import web
 from bot.assistant import Assistant
 
 ASSISTANT = web.AppKey("assistant", Assistant)
+CHANNELS = web.AppKey("channels", dict)  # channel name → on (its secrets are set) or off

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from bot.channels import ASSISTANT
+from bot.channels import ASSISTANT, CHANNELS
 from bot.channels.http_errors import json_error, json_response, read_json_object
 from bot.channels.websocket import events_until_closed
 from bot.services.live import citizen_topic
@@ -16,7 +16,7 @@ MAX_SENDER_CHARS = 128
 
 async def health(request: web.Request) -> web.Response:
     report = await request.app[ASSISTANT].health()
-    return json_response(report)
+    return json_response({**report, "channels": request.app.get(CHANNELS, {})})
 
 
 async def model_parse(request: web.Request) -> web.Response:
