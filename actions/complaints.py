@@ -8,6 +8,7 @@ from typing import Any
 
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
+from bot.services.tickets import mask_phone
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
@@ -79,8 +80,7 @@ class TicketForm(Form):
     def prompt_values(self, values: dict[str, Any]) -> dict[str, Any]:
         phone = values.get("phone", "")
         return {**values, "where": values.get("where") or "未提供", "when": values.get("when") or "未提供",
-                "phone_shown": "不留电话" if phone == "declined" else phone[:3] + "****" + phone[-4:]
-                if len(phone) >= 7 else phone}
+                "phone_shown": "不留电话" if phone == "declined" else mask_phone(phone)}
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
