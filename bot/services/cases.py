@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.importers import ImportProblem
@@ -94,6 +94,8 @@ class CaseService:
     def __init__(self, database: Database, outbox: Outbox | None = None) -> None:
         self.database = database
         self.outbox = outbox
+        self._wrong: dict[str, list[datetime]] = {}
+        self._attempts: list[dict[str, Any]] = []
 
     async def record(self, records: list[dict[str, Any]]) -> int:
         """Store status changes (checked records); returns how many were new. Repeats change nothing."""
@@ -145,21 +147,41 @@ class CaseService:
             return await session.get(Case, case_no)
 
     async def verify(self, sender_key: str, case_no: str, last_four: str) -> Verification:
-        """Is `sender_key` the applicant of `case_no`? Five wrong tries in an hour lock further tries."""
-        since = datetime.now(timezone.utc) - TRY_WINDOW
-        async with self.database.session() as session, session.begin():
-            wrong = int(await session.scalar(select(func.count()).select_from(VerificationAttempt).where(
-                VerificationAttempt.sender_key == sender_key, VerificationAttempt.success.is_(False),
-                VerificationAttempt.created_at >= since)) or 0)
-            if wrong >= MAX_WRONG_TRIES:
-                return Verification("locked")
+        """Is `sender_key` the applicant of `case_no`? Five wrong tries in an hour lock further tries.
+
+        Wrong tries are counted in this process (the attempts table keeps the record, written in the
+        background with the turn log), so a busy hour costs one read per try.
+        """
+        now = datetime.now(timezone.utc)
+        recent = [moment for moment in self._wrong.get(sender_key, []) if now - moment < TRY_WINDOW]
+        if len(recent) >= MAX_WRONG_TRIES:
+            self._wrong[sender_key] = recent
+            return Verification("locked")
+        async with self.database.session() as session:
             case = await session.get(Case, case_no)
-            success = case is not None and case.phone[-4:] == last_four
-            session.add(VerificationAttempt(sender_key=sender_key, case_no=case_no, success=success))
+        success = case is not None and case.phone[-4:] == last_four
+        self._attempts.append({"sender_key": sender_key, "case_no": case_no, "success": success, "created_at": now})
         if success:
             return Verification("ok", case)
-        left = MAX_WRONG_TRIES - wrong - 1
+        recent.append(now)
+        self._wrong[sender_key] = recent
+        left = MAX_WRONG_TRIES - len(recent)
         return Verification("locked" if left <= 0 else "wrong", tries_left=max(left, 0))
+
+    async def load_attempts(self) -> None:
+        """Wrong tries of the last hour, from the attempts table (at start-up)."""
+        since = datetime.now(timezone.utc) - TRY_WINDOW
+        async with self.database.session() as session:
+            rows = (await session.execute(select(VerificationAttempt.sender_key, VerificationAttempt.created_at)
+                                          .where(VerificationAttempt.success.is_(False),
+                                                 VerificationAttempt.created_at >= since))).all()
+        for key, moment in rows:
+            self._wrong.setdefault(key, []).append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+
+    def take_attempts(self) -> list[dict[str, Any]]:
+        """The attempts made since the last call (the turn log writes them)."""
+        attempts, self._attempts = self._attempts, []
+        return attempts
 
     async def subscribe(self, case_no: str, channel: str, sender: str) -> None:
         async with self.database.session() as session:

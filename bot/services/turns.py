@@ -1,4 +1,5 @@
-"""The turn log: every message and its answer, and the questions zwbot could not answer.
+"""The turn log: every message and its answer, the questions zwbot could not answer, and the
+applicant checks (verification attempts).
 
 Turns are written in batches by one background task so that a busy hour costs one commit per
 batch, not one per message. `close()` flushes what is queued, so a clean shutdown loses nothing.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timezone
 
 from sqlalchemy import insert
 
-from bot.storage import Database, Turn, UnansweredQuestion
+from bot.storage import Database, Turn, UnansweredQuestion, VerificationAttempt
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,11 @@ class UnansweredRecord:
 class TurnLog:
     """Queues turns and unanswered questions; a background task writes them in batches."""
 
-    def __init__(self, database: Database, flush_interval: float = 0.2, batch_size: int = 500) -> None:
+    def __init__(self, database: Database, flush_interval: float = 0.2, batch_size: int = 500,
+                 attempts: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.database = database
+        self.attempts = attempts  # where verification attempts wait to be written (CaseService.take_attempts)
+        self._attempts: list[dict[str, Any]] = []
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._turns: list[dict] = []
@@ -70,19 +76,20 @@ class TurnLog:
     async def flush(self) -> None:
         turns, self._turns = self._turns, []
         unanswered, self._unanswered = self._unanswered, []
-        if not turns and not unanswered:
+        attempts, self._attempts = self._attempts + (self.attempts() if self.attempts else []), []
+        if not turns and not unanswered and not attempts:
             return
         try:
             async with self.database.session() as session, session.begin():
-                if turns:
-                    await session.execute(insert(Turn), turns)
-                if unanswered:
-                    await session.execute(insert(UnansweredQuestion), unanswered)
+                for table, rows in ((Turn, turns), (UnansweredQuestion, unanswered), (VerificationAttempt, attempts)):
+                    if rows:
+                        await session.execute(insert(table), rows)
         except Exception:
             # Put them back so a passing database hiccup loses nothing; the next flush retries.
             log.exception("could not write %d turns; will retry", len(turns))
             self._turns[:0] = turns
             self._unanswered[:0] = unanswered
+            self._attempts[:0] = attempts
 
     async def _run(self) -> None:
         while True:
