@@ -143,7 +143,7 @@ class CaseService:
         return [(s.channel, s.sender) for s in subscribers]
 
     async def get(self, case_no: str) -> Case | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             return await session.get(Case, case_no)
 
     async def verify(self, sender_key: str, case_no: str, last_four: str) -> Verification:
@@ -157,7 +157,7 @@ class CaseService:
         if len(recent) >= MAX_WRONG_TRIES:
             self._wrong[sender_key] = recent
             return Verification("locked")
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             case = await session.get(Case, case_no)
         success = case is not None and case.phone[-4:] == last_four
         self._attempts.append({"sender_key": sender_key, "case_no": case_no, "success": success, "created_at": now})

@@ -140,7 +140,7 @@ class HandoffService:
             return list((await session.scalars(query)).all())
 
     async def get(self, handoff_id: int) -> Handoff | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             return await session.get(Handoff, handoff_id)
 
     async def history(self, handoff: Handoff) -> list[dict[str, Any]]:

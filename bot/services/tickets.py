@@ -95,7 +95,7 @@ class TicketService:
         raise RuntimeError("could not allocate a ticket number")
 
     async def _by_key(self, dedupe_key: str) -> Ticket | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             return await session.scalar(select(Ticket).where(Ticket.dedupe_key == dedupe_key))
 
     @staticmethod
@@ -106,17 +106,17 @@ class TicketService:
         return f"{prefix}{sequence:04d}"
 
     async def get(self, number: str) -> TicketView | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             ticket = await session.scalar(select(Ticket).where(Ticket.number == number.upper()))
             return view(ticket) if ticket else None
 
     async def owner(self, number: str) -> tuple[str, str] | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             ticket = await session.scalar(select(Ticket).where(Ticket.number == number.upper()))
             return (ticket.channel, ticket.sender) if ticket else None
 
     async def list(self, department: str | None = None) -> list[TicketView]:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
             if department:
                 query = query.where(Ticket.department == department)

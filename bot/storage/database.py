@@ -22,21 +22,32 @@ class Database:
             database_file = url.split(":///", 1)[-1]
             if database_file and database_file != ":memory:":
                 Path(database_file).parent.mkdir(parents=True, exist_ok=True)
-            # One connection: SQLite has one writer at a time anyway, and a single connection can never
-            # deadlock two transactions that both want to write (they queue in the pool instead).
+            # One connection writes: SQLite has one writer at a time anyway, and a single connection can
+            # never deadlock two transactions that both want to write (they queue in the pool instead).
+            # Reads go through their own connections, which WAL lets run beside the writer.
             self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
                                                            max_overflow=0, pool_timeout=60)
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self.read_engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=4,
+                                                                max_overflow=4, pool_timeout=60)
+            for engine in (self.engine, self.read_engine):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def session(self) -> AsyncSession:
+        """A session that may write."""
         return self.sessions()
+
+    def reader(self) -> AsyncSession:
+        """A session for reading only (on SQLite it never waits for the writer)."""
+        return self.read_sessions()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
@@ -53,6 +64,8 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def _upgrade(connection: Connection) -> None:
