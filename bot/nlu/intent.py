@@ -8,12 +8,16 @@ than the arithmetic itself. `test_intent.py` checks both give the same probabili
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from bot.nlu.text import Tokenizer
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 class IntentClassifier:
@@ -34,7 +38,8 @@ class IntentClassifier:
     def features(self, text: str, words: list[str]) -> list[str]:
         """Character n-grams (with sentence boundaries), jieba `words` and word bigrams of normalised text."""
         low, high = self.char_ngrams
-        padded = f"^{text}$"
+        # A number is a number: its digits say nothing of intent ("地税登记2035" is no case query).
+        padded = "^" + _DIGITS.sub("0", text) + "$"
         grams = [padded[i:i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
                  if padded[i:i + n] not in ("^", "$")]
         grams.extend("w:" + w for w in words)
