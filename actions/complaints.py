@@ -77,10 +77,12 @@ class TicketForm(Form):
     def looks_like_answer(self, slot: str, text: str) -> bool:
         return slot == "phone" and any(c.isdigit() for c in text)
 
-    def prompt_values(self, values: dict[str, Any]) -> dict[str, Any]:
+    def prompt_values(self, values: dict[str, Any], services: Services) -> dict[str, Any]:
+        formats = services.domain_data["formats"]
         phone = values.get("phone", "")
-        return {**values, "where": values.get("where") or "未提供", "when": values.get("when") or "未提供",
-                "phone_shown": "不留电话" if phone == "declined" else mask_phone(phone)}
+        return {**values, "where": values.get("where") or formats["not_given"],
+                "when": values.get("when") or formats["not_given"],
+                "phone_shown": formats["phone_declined"] if phone == "declined" else mask_phone(phone)}
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:

@@ -62,17 +62,17 @@ class Form(Action):
                 del dispatcher.messages[said:]
                 return {"form": None, "reprocess": True}
             if value is None:  # validate has said what was wrong: ask again
-                dispatcher.utter(f"utter_ask_{self.name}_{requested}", **self.prompt_values(values))
+                dispatcher.utter(f"utter_ask_{self.name}_{requested}", **self.prompt_values(values, services))
                 return {"form": form}
             values[requested] = value
         needed = self.slots_needed(values)
         if needed:
             form["requested"] = needed[0]
-            dispatcher.utter(f"utter_ask_{self.name}_{needed[0]}", **self.prompt_values(values))
+            dispatcher.utter(f"utter_ask_{self.name}_{needed[0]}", **self.prompt_values(values, services))
             return {"form": form}
         changes = await self.submit(dispatcher, tracker, services, values)
         return {"form": None, **changes}
 
-    def prompt_values(self, values: dict[str, Any]) -> dict[str, Any]:
+    def prompt_values(self, values: dict[str, Any], services: Services) -> dict[str, Any]:
         """Values the questions may show (e.g. a summary before confirming)."""
         return dict(values)

@@ -70,7 +70,7 @@ def tell_case(dispatcher: Dispatcher, services: Services, case: Any) -> None:
               "provisional": formats["promised_provisional"] if provisional else "",
               "location": _location(item, services), "hours": item.get("hours", "")}
     dispatcher.utter("utter_case_status",
-                     buttons=[{"title": "办好了通知我", "payload": f'/notify_me{{"case_no": "{case.case_no}"}}'}]
+                     buttons=[{"title": formats["notify_me_button"], "payload": f'/notify_me{{"case_no": "{case.case_no}"}}'}]
                      if case.status not in ("ready", "collected", "rejected") else None, **values)
     detail = {"suspended": "utter_case_suspended", "rejected": "utter_case_rejected",
               "ready": "utter_case_ready"}.get(case.status)

@@ -13,8 +13,9 @@ LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3),
                ("非常满意", 5), ("很满意", 5), ("满意", 4)]  # longest first where one contains another
 
 
-def rating_buttons() -> list[dict[str, str]]:
-    names = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+def rating_buttons(domain_data: dict[str, Any]) -> list[dict[str, str]]:
+    """The five 好差评 levels as numbered buttons ("1" is the best), named as domain.yml names them."""
+    names = domain_data["labels"]["rating_levels"]
     return [{"title": f"{n}. {names[level]}", "payload": f'/rate{{"level": {level}}}'}
             for n, level in enumerate((5, 4, 3, 2, 1), 1)]
 
@@ -51,7 +52,7 @@ class RatingForm(Form):
         changes = await super().run(dispatcher, tracker, services)
         form = tracker.slots.get("form") or {}
         if form.get("requested") == "level" and dispatcher.messages:
-            dispatcher.messages[-1].buttons = rating_buttons()
+            dispatcher.messages[-1].buttons = rating_buttons(services.domain_data)
         return changes
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,

@@ -33,7 +33,7 @@ class ActionThank(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         if tracker.get_slot("item_id") and not tracker.get_slot("rating_offered"):
-            dispatcher.utter("utter_thank_and_rate", buttons=rating_buttons())
+            dispatcher.utter("utter_thank_and_rate", buttons=rating_buttons(services.domain_data))
             return {"rating_offered": True, "rating_pending": True,
                     "rating_subject": f"answer:{tracker.get_slot('item_id')}"}
         dispatcher.utter("utter_thank")

@@ -201,7 +201,7 @@ class Agent:
             data = dict(notification.data)
             if notification.kind == "handoff_released":
                 rating = self.domain.render("utter_handoff_released", data)
-                rating.buttons = rating_buttons()
+                rating.buttons = rating_buttons(self.domain.data)
                 messages.append((notification.sender, rating))
                 self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
                 continue
@@ -213,7 +213,7 @@ class Agent:
             message = self.domain.render(f"utter_notify_{notification.kind}", data)
             if notification.kind == "ticket_update" and data.get("status") == "已办结":
                 # A closed ticket invites a 好差评 rating of how it was handled.
-                message.buttons = rating_buttons()
+                message.buttons = rating_buttons(self.domain.data)
                 self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
             messages.append((notification.sender, message))
         return messages
