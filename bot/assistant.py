@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import time as clock_time
+from datetime import datetime, time as clock_time
 from dataclasses import dataclass
 from typing import Any
 
 from actions.sdk import BotMessage
 from bot import __version__
 from bot.config import Settings
-from bot.core.agent import Agent, UserMessage, Workflows
+from bot.core.agent import Agent, Notice, UserMessage, Workflows
 from bot.core.domain import Domain
 from bot.nlu import Interpreter, ParseResult
 from bot.nlu.model import load_or_train
@@ -102,9 +102,21 @@ class Assistant:
     async def handle(self, text: str, sender_id: str, channel: str = "rest") -> list[BotMessage]:
         return await self.agent.handle(UserMessage(text, sender_id, channel))
 
-    async def notifications(self, channel: str, sender: str | None = None) -> list[tuple[str, BotMessage]]:
+    def response(self, name: str, **values: Any) -> BotMessage:
+        """A response from domain.yml, for what a channel says without a turn (e.g. "text only, please")."""
+        return self.agent.domain.render(name, values)
+
+    async def notifications(self, channel: str, sender: str | None = None) -> list[Notice]:
         """Messages waiting for citizens of `channel` (case status changes, ticket replies)."""
         return await self.agent.notifications(channel, sender)
+
+    async def undelivered(self, notices: list[Notice]) -> None:
+        """A channel could not deliver these: they wait for the citizen's next message."""
+        await self.workflows.outbox.restore([notice.id for notice in notices])
+
+    async def last_message_at(self, channel: str, sender: str) -> datetime | None:
+        """When the citizen last wrote on `channel` (None: never)."""
+        return await self.turn_log.last_message_at(channel, sender)
 
     async def health(self) -> dict[str, Any]:
         database_ok = await self.database.ping()

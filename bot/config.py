@@ -7,6 +7,7 @@ from environment variables; nothing here is a secret.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ class Settings:
     @property
     def config_path(self) -> Path:
         return self.project_dir / "config.yml"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.project_dir / "credentials.yml"
 
     @property
     def model_path(self) -> Path:
@@ -86,3 +91,26 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("sqlite://") and not url.startswith("sqlite+"):
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
     return url
+
+
+_ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
+
+
+def read_credentials(path: Path) -> dict[str, dict[str, Any]]:
+    """credentials.yml with every `${VAR}` / `${VAR:-default}` replaced from the environment *now*.
+
+    Read when the channels are set up (not with the other settings), so the file names the
+    variables and the secrets themselves only ever live in the environment.
+    """
+    if not path.exists():
+        return {}
+
+    def expand(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: expand(inner) for key, inner in value.items()}
+        if isinstance(value, str):
+            return _ENV_REFERENCE.sub(lambda m: os.environ.get(m["name"]) or (m["default"] or ""), value)
+        return value
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {channel: expand(values or {}) for channel, values in data.items()}

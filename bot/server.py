@@ -26,7 +26,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
 
     app.cleanup_ctx.append(lifecycle)
     rest.add_routes(app)
-    app[CHANNELS] = {"rest": True, "wechat": wechat.add_routes(app)}
+    app[CHANNELS] = {"rest": True, "wechat": wechat.add_routes(app, settings)}
     api.add_routes(app)
     webchat.add_routes(app)
     add_console_routes(app)

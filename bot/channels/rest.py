@@ -41,7 +41,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
     sender = str(sender)[:MAX_SENDER_CHARS]
     assistant = request.app[ASSISTANT]
     replies = await assistant.handle(message, sender, "rest")
-    waiting = [m for _, m in await assistant.notifications("rest", sender)]
+    waiting = [notice.message for notice in await assistant.notifications("rest", sender)]
     return json_response([r.as_dict(sender) for r in waiting + replies])
 
 
@@ -51,7 +51,7 @@ async def rest_notifications(request: web.Request) -> web.Response:
     if not sender:
         return json_error(400, "缺少参数 sender")
     waiting = await request.app[ASSISTANT].notifications("rest", sender)
-    return json_response([m.as_dict(sender) for _, m in waiting])
+    return json_response([notice.message.as_dict(sender) for notice in waiting])
 
 
 async def rest_live(request: web.Request) -> web.StreamResponse:
@@ -65,7 +65,7 @@ async def rest_live(request: web.Request) -> web.StreamResponse:
     async def send_waiting() -> None:
         waiting = await assistant.notifications("rest", sender)
         if waiting:
-            await socket.send_str(orjson.dumps([m.as_dict(sender) for _, m in waiting]).decode())
+            await socket.send_str(orjson.dumps([notice.message.as_dict(sender) for notice in waiting]).decode())
 
     async with assistant.live.subscribe(citizen_topic("rest", sender)) as queue:
         await send_waiting()

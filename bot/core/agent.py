@@ -42,6 +42,17 @@ class UserMessage:
 
 
 @dataclass
+class Notice:
+    """A notification worded for its citizen. `values` fill the channel's own layouts (WeChat templates)."""
+
+    id: int
+    sender: str
+    kind: str  # case_status | ticket_update | staff_reply | handoff_released
+    values: dict[str, Any]
+    message: BotMessage
+
+
+@dataclass
 class ActionServices:
     """What actions get of the services layer (see actions.sdk.Services)."""
 
@@ -103,7 +114,7 @@ class Agent:
                           message.channel), [], True, started)
                 return []
             slots = self.trackers.get(key)
-            parse = self._understand(text)
+            parse = self._understand(self._pressed_button(slots, text))
             tracker = Tracker(message.sender_id, message.channel, slots, parse)
             services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
                                       self.workflows.ratings, self.workflows.handoffs, self.domain.data,
@@ -116,6 +127,7 @@ class Agent:
             else:
                 await self._notice_mood(tracker, dispatcher, services)
                 await self._act(tracker, dispatcher, services)
+            self._remember_buttons(tracker.slots, dispatcher.messages)
             self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
         return dispatcher.messages
@@ -130,6 +142,24 @@ class Agent:
             await services.handoffs.flag(tracker.channel, tracker.sender_id, score,
                                          tracker.entity("department") or item.get("department"))
             dispatcher.utter("utter_offer_human_upset")
+
+    @staticmethod
+    def _pressed_button(slots: dict[str, Any], text: str) -> str:
+        """A bare number answering the buttons just offered is that button (text channels show them
+        as "回复 1 …"); an open form, a choice list or a pending rating reads numbers its own way."""
+        offered = slots.get("offered")
+        if not offered or slots.get("form") or slots.get("choices") or slots.get("rating_pending"):
+            return text
+        number = choice_number(text)
+        return offered[number - 1] if number is not None and 1 <= number <= len(offered) else text
+
+    @staticmethod
+    def _remember_buttons(slots: dict[str, Any], messages: list[BotMessage]) -> None:
+        offered = next((m.buttons for m in reversed(messages) if m.buttons), None)
+        if offered:
+            slots["offered"] = [button["payload"] for button in offered]
+        else:
+            slots.pop("offered", None)
 
     def _understand(self, text: str) -> dict[str, Any]:
         payload = _PAYLOAD.match(text)
@@ -192,8 +222,8 @@ class Agent:
             reply="\n".join(r.text for r in replies), answered=answered,
             latency_ms=(time.perf_counter() - started) * 1000))
 
-    async def notifications(self, channel: str, sender: str | None = None) -> list[tuple[str, BotMessage]]:
-        """Undelivered notifications of `channel` (of one sender), worded from domain.yml: (sender, message)."""
+    async def notifications(self, channel: str, sender: str | None = None) -> list[Notice]:
+        """Undelivered notifications of `channel` (of one sender), worded from domain.yml, oldest first."""
         pending = await self.workflows.outbox.collect(channel, sender)
         labels = self.domain.data.get("labels", {}).get("case_status", {})
         messages = []
@@ -202,7 +232,7 @@ class Agent:
             if notification.kind == "handoff_released":
                 rating = self.domain.render("utter_handoff_released", data)
                 rating.buttons = rating_buttons(self.domain.data)
-                messages.append((notification.sender, rating))
+                messages.append(Notice(notification.id, notification.sender, notification.kind, data, rating))
                 self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
                 continue
             if notification.kind == "case_status":
@@ -215,7 +245,7 @@ class Agent:
                 # A closed ticket invites a 好差评 rating of how it was handled.
                 message.buttons = rating_buttons(self.domain.data)
                 self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
-            messages.append((notification.sender, message))
+            messages.append(Notice(notification.id, notification.sender, notification.kind, data, message))
         return messages
 
     def _expect_rating(self, channel: str, sender: str, subject: str) -> None:

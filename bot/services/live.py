@@ -35,3 +35,8 @@ class LiveHub:
 
 def citizen_topic(channel: str, sender: str) -> str:
     return f"citizen:{channel}:{sender}"
+
+
+def outbox_topic(channel: str) -> str:
+    """Where a channel's courier hears that one of its citizens has a notification waiting."""
+    return f"outbox:{channel}"

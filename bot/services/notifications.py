@@ -6,9 +6,9 @@ asks `waiting` (a set lookup, no database) before collecting, so the hot path st
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.services.live import LiveHub, citizen_topic
+from bot.services.live import LiveHub, citizen_topic, outbox_topic
 from bot.storage import Database, Notification
 
 
@@ -31,9 +31,11 @@ class Outbox:
         return self._waiting
 
     async def mark(self, channel: str, sender: str) -> None:
-        """A notification for this citizen was committed: wake their page, and collect it on their next turn."""
+        """A notification for this citizen was committed: wake their page and their channel's courier
+        (which pushes it on platforms that allow that), or collect it on their next turn."""
         (await self._recipients()).add((channel, sender))
         self.live.publish(citizen_topic(channel, sender), {"type": "notification"})
+        self.live.publish(outbox_topic(channel), {"type": "notification", "sender": sender})
 
     async def collect(self, channel: str, sender: str | None = None) -> list[Notification]:
         """Undelivered notifications of a channel (of one sender), oldest first; marked delivered."""
@@ -44,7 +46,9 @@ class Outbox:
             query = select(Notification).where(Notification.channel == channel, Notification.delivered.is_(False))
             if sender is not None:
                 query = query.where(Notification.sender == sender)
-            rows = list((await session.scalars(query.order_by(Notification.id))).all())
+            # Two collectors (a turn and a courier) must not both take a row (PostgreSQL; SQLite has one writer).
+            query = query.order_by(Notification.id).with_for_update(skip_locked=True)
+            rows = list((await session.scalars(query)).all())
             for row in rows:
                 row.delivered = True
         for row in rows:
@@ -52,3 +56,13 @@ class Outbox:
         if sender is not None:
             recipients.discard((channel, sender))
         return rows
+
+    async def restore(self, ids: list[int]) -> None:
+        """Notifications a channel could not deliver wait again (for the citizen's next message)."""
+        if not ids:
+            return
+        async with self.database.session() as session, session.begin():
+            rows = (await session.execute(update(Notification).where(Notification.id.in_(ids))
+                                          .values(delivered=False).returning(Notification.channel,
+                                                                             Notification.sender))).all()
+        (await self._recipients()).update((channel, sender) for channel, sender in rows)

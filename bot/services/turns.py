@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from datetime import datetime, timezone
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from bot.storage import Database, Turn, UnansweredQuestion, VerificationAttempt
 
@@ -68,6 +68,18 @@ class TurnLog:
 
     def record_unanswered(self, question: UnansweredRecord) -> None:
         self._unanswered.append(dict(question.__dict__))
+
+    async def last_message_at(self, channel: str, sender: str) -> datetime | None:
+        """When this citizen last wrote (platforms allow free replies only for a while after that)."""
+        for turn in reversed(self._turns):  # still queued: newer than anything written
+            if turn["channel"] == channel and turn["sender"] == sender:
+                return turn["created_at"]
+        async with self.database.reader() as session:
+            latest = await session.scalar(select(func.max(Turn.created_at))
+                                          .where(Turn.channel == channel, Turn.sender == sender))
+        if latest is not None and latest.tzinfo is None:  # SQLite keeps no zone; we write UTC
+            latest = latest.replace(tzinfo=timezone.utc)
+        return latest
 
     def start(self) -> None:
         if self._task is None:

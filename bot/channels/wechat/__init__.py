@@ -1,6 +1,49 @@
 """WeChat Official Account channel (`GET|POST /webhooks/wechat`), built on wechatpy's crypto and
-message parsing. Everything WeChat-specific (XML, signatures, byte limits) stays in this package."""
+message parsing. Everything WeChat-specific (XML, signatures, byte limits, the 48-hour window)
+stays in this package."""
 
-from bot.channels.wechat.webhook import add_routes, wechat_settings
+from __future__ import annotations
 
-__all__ = ["add_routes", "wechat_settings"]
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.channels.courier import run_courier
+from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.delivery import CHANNEL, WeChatCourier
+from bot.channels.wechat.settings import WeChatSettings, wechat_settings
+from bot.channels.wechat.webhook import API, CLICKS, SETTINGS, TURNS, receive, verify_url
+from bot.config import Settings
+
+__all__ = ["add_routes", "make_api", "wechat_settings"]
+
+
+def make_api(settings: WeChatSettings, redis_url: str | None) -> WeChatApi:
+    """The API client; with a Redis URL the access token is shared and refreshed under a Redis lock."""
+    return WeChatApi(settings.api_base, settings.app_id, settings.secret,
+                     Redis.from_url(redis_url) if redis_url else None)
+
+
+def add_routes(app: web.Application, settings: Settings) -> bool:
+    """Add the WeChat routes when credentials.yml's wechat token is set; True when the channel is on."""
+    wechat = wechat_settings(settings)
+    if wechat is None:
+        return False
+    app[SETTINGS] = wechat
+    app[TURNS] = {}
+    app[CLICKS] = wechat.click_payloads()
+    app.router.add_get("/webhooks/wechat", verify_url)
+    app.router.add_post("/webhooks/wechat", receive)
+    if wechat.can_send:
+        api = app[API] = make_api(wechat, settings.redis_url)
+
+        async def close_api(app: web.Application) -> AsyncIterator[None]:
+            yield
+            await api.close()
+            if api.redis is not None:
+                await api.redis.aclose()
+
+        app.cleanup_ctx.append(close_api)
+        run_courier(app, CHANNEL, WeChatCourier(api, wechat))
+    return True

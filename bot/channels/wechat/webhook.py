@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,39 +24,18 @@ from wechatpy.utils import check_signature
 from actions.sdk import BotMessage
 from bot.channels import ASSISTANT
 from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.delivery import CHANNEL, send_parts
 from bot.channels.wechat.formatting import MAX_PARTS, as_text, split_parts
+from bot.channels.wechat.settings import WeChatSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
-CHANNEL = "wechat"
-
-
-@dataclass(frozen=True)
-class WeChatSettings:
-    token: str
-    aes_key: str | None
-    app_id: str
-    secret: str
-    api_base: str
-    max_skew: int
-    budget: float = 4.0
-
-
-def wechat_settings() -> WeChatSettings | None:
-    """From ZWBOT_WECHAT_*; None (channel off) without a token."""
-    token = os.environ.get("ZWBOT_WECHAT_TOKEN", "")
-    if not token:
-        return None
-    return WeChatSettings(token=token, aes_key=os.environ.get("ZWBOT_WECHAT_AES_KEY") or None,
-                          app_id=os.environ.get("ZWBOT_WECHAT_APPID", ""),
-                          secret=os.environ.get("ZWBOT_WECHAT_SECRET", ""),
-                          api_base=os.environ.get("ZWBOT_WECHAT_API_BASE", "https://api.weixin.qq.com"),
-                          max_skew=int(os.environ.get("ZWBOT_WECHAT_MAX_SKEW", "300")))
-
+TURN_MEMORY_SECONDS = 60.0  # WeChat's three tries end within about 15 s
 
 SETTINGS = web.AppKey("wechat_settings", WeChatSettings)
 TURNS = web.AppKey("wechat_turns", dict)
 API = web.AppKey("wechat_api", WeChatApi)
+CLICKS = web.AppKey("wechat_clicks", dict)
 
 
 def _fresh(settings: WeChatSettings, timestamp: str) -> bool:
@@ -122,8 +100,9 @@ async def receive(request: web.Request) -> web.Response:
     return web.Response(text=reply, content_type="application/xml")
 
 
-def _what_was_said(message: Any, request: web.Request) -> str | None:
-    """The text a WeChat message stands for in the conversation (None: a fixed notice answers it)."""
+def _what_was_said(message: Any, clicks: dict[str, str]) -> str | None:
+    """The text a WeChat message stands for in the conversation. None: no turn (a fixed notice, or
+    an event that needs no answer)."""
     kind = message.type
     if kind == "text":
         return message.content
@@ -131,79 +110,82 @@ def _what_was_said(message: Any, request: web.Request) -> str | None:
         return getattr(message, "recognition", None) or None
     if kind == "event":
         event = (message.event or "").lower()
-        if event == "subscribe":
-            return "/greet"
+        if event in ("subscribe", "subscribe_scan"):
+            return "/welcome"
         if event == "click":
-            return request.app[ASSISTANT].settings.pipeline.get("wechat_menu", {}).get(message.key, "/greet")
+            return clicks.get(message.key or "", "/welcome")
     return None
 
 
+def _notice_for(message: Any) -> str | None:
+    """The fixed notice for what zwbot cannot read (voice without text, images, …); events get none."""
+    if message.type == "event":
+        return None
+    return "utter_voice_needs_text" if message.type == "voice" else "utter_text_only"
+
+
+@dataclass
+class _Delivery:
+    """One citizen message and its turn, remembered while WeChat may still retry it."""
+
+    turn: asyncio.Task[list[str]]
+    by_api: bool = False  # the budget ran out: the whole answer goes by the customer-service API
+    rest_sent: bool = False  # parts after the first went by the API
+
+
 async def _answer(request: web.Request, message: Any) -> str | None:
-    """The passive reply (first part), or None when the turn runs past the budget."""
-    settings = request.app[SETTINGS]
+    """The passive reply (first part), or None when there is none or the answer goes by the API."""
+    app, settings = request.app, request.app[SETTINGS]
     key = str(message.id) if getattr(message, "id", None) else \
         f"{message.source}|{message.create_time}|{getattr(message, 'event', '')}"
-    turns: dict[str, asyncio.Task[list[str]]] = request.app[TURNS]
-    task = turns.get(key)
-    if task is None:
-        task = asyncio.ensure_future(_turn(request, message))
-        turns[key] = task
-        _forget_later(turns, key)
-    try:
-        parts = await asyncio.wait_for(asyncio.shield(task), settings.budget)
-    except asyncio.TimeoutError:
-        task.add_done_callback(lambda done: _deliver_rest(request.app, message.source, done, 0))
+    deliveries: dict[str, _Delivery] = app[TURNS]
+    delivery = deliveries.get(key)
+    if delivery is None:
+        delivery = deliveries[key] = _Delivery(asyncio.ensure_future(_turn(app, message)))
+        asyncio.get_running_loop().call_later(TURN_MEMORY_SECONDS, deliveries.pop, key, None)
+    if delivery.by_api:
         return None
-    _deliver_later(request.app, message.source, parts[1:])
+    try:
+        parts = await asyncio.wait_for(asyncio.shield(delivery.turn), settings.budget)
+    except asyncio.TimeoutError:
+        if not delivery.by_api:
+            delivery.by_api = True
+            delivery.turn.add_done_callback(lambda done: _send_later(app, message.source, done, 0))
+        return None
+    except Exception:  # noqa: BLE001 - the turn failed (logged); WeChat gets no retry storm
+        log.exception("WeChat turn failed")
+        return None
+    if not delivery.rest_sent:
+        delivery.rest_sent = True
+        _send_later(app, message.source, delivery.turn, 1)
     return parts[0] if parts else None
 
 
-async def _turn(request: web.Request, message: Any) -> list[str]:
-    assistant = request.app[ASSISTANT]
-    domain = assistant.agent.domain
-    said = _what_was_said(message, request)
-    if said is None:
-        response = "utter_voice_needs_text" if message.type == "voice" else "utter_text_only"
-        replies = [domain.render(response, {})]
-    else:
+async def _turn(app: web.Application, message: Any) -> list[str]:
+    """Run the turn once; its answer as WeChat text parts (the first one goes back passively)."""
+    assistant = app[ASSISTANT]
+    said = _what_was_said(message, app[CLICKS])
+    if said is not None:
         replies = await assistant.handle(said, message.source, CHANNEL)
-    waiting = [m for _, m in await assistant.notifications(CHANNEL, message.source)]
+    else:
+        notice = _notice_for(message)
+        replies = [assistant.response(notice)] if notice else []
+    waiting = [notice.message for notice in await assistant.notifications(CHANNEL, message.source)]
     text = "\n\n".join(as_text(m) for m in waiting + replies if isinstance(m, BotMessage))
     return split_parts(text)[:MAX_PARTS] if text else []
 
 
-def _forget_later(turns: dict[str, Any], key: str, after: float = 60.0) -> None:
-    asyncio.get_running_loop().call_later(after, turns.pop, key, None)
-
-
-def _deliver_later(app: web.Application, openid: str, parts: list[str]) -> None:
+def _send_later(app: web.Application, openid: str, turn: asyncio.Task[list[str]], skip: int) -> None:
+    """Send the turn's parts after the first `skip` by the customer-service API (in the background)."""
+    if turn.cancelled() or turn.exception() is not None:
+        return
+    parts = turn.result()[skip:]
     if parts and API in app:
-        asyncio.ensure_future(_send_all(app[API], openid, parts))
+        asyncio.ensure_future(_send_quietly(app[API], openid, parts))
 
 
-def _deliver_rest(app: web.Application, openid: str, done: asyncio.Task[list[str]], skip: int) -> None:
-    if not done.cancelled() and done.exception() is None:
-        _deliver_later(app, openid, done.result()[skip:])
-
-
-async def _send_all(api: WeChatApi, openid: str, parts: list[str]) -> None:
-    for part in parts:
-        try:
-            await api.send_text(openid, part)
-        except Exception:  # noqa: BLE001 - the citizen's answer is logged; a failed push must not crash the loop
-            log.exception("could not deliver a WeChat message to %s", openid[:6])
-            return
-
-
-def add_routes(app: web.Application) -> bool:
-    """Add the WeChat routes when ZWBOT_WECHAT_TOKEN is set; True when the channel is on."""
-    settings = wechat_settings()
-    if settings is None:
-        return False
-    app[SETTINGS] = settings
-    app[TURNS] = {}
-    if settings.app_id and settings.secret:
-        app[API] = WeChatApi(settings.api_base, settings.app_id, settings.secret)
-    app.router.add_get("/webhooks/wechat", verify_url)
-    app.router.add_post("/webhooks/wechat", receive)
-    return True
+async def _send_quietly(api: WeChatApi, openid: str, parts: list[str]) -> None:
+    try:
+        await send_parts(api, openid, parts)
+    except Exception:  # noqa: BLE001 - the answer is in the turn log; a failed push must not crash the loop
+        log.exception("could not deliver a WeChat message to %s…", openid[:6])
