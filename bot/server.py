@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.assistant import Assistant
-from bot.channels import ASSISTANT, CHANNELS, api, rest, webchat, wechat
+from bot.channels import ASSISTANT, CHANNELS, api, rest, telegram, webchat, wechat, weibo
 from bot.channels.http_errors import error_middleware
 from bot.console import add_routes as add_console_routes
 from bot.config import Settings
@@ -26,7 +26,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
 
     app.cleanup_ctx.append(lifecycle)
     rest.add_routes(app)
-    app[CHANNELS] = {"rest": True, "wechat": wechat.add_routes(app, settings)}
+    app[CHANNELS] = {"rest": True, "wechat": wechat.add_routes(app, settings),
+                     "weibo": weibo.add_routes(app, settings), "telegram": telegram.add_routes(app, settings)}
     api.add_routes(app)
     webchat.add_routes(app)
     add_console_routes(app)

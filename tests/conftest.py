@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +19,10 @@ from bot.assistant import Assistant
 from bot.config import Settings, load_settings, normalize_database_url
 from bot.server import create_app
 from bot.services.cases import read_cases_csv
+from tests.fakes.wechat_api import APP_ID as WECHAT_APP_ID, SECRET as WECHAT_SECRET, FakeWeChatApi
+
+# Tencent's published sample secrets (WXBizMsgCrypt documentation and sample code).
+WECHAT_TOKEN, WECHAT_AES_KEY = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("ZWBOT_SHARED_DIR", PROJECT_DIR.parent / "shared"))
@@ -109,3 +113,31 @@ async def http(server_url: str) -> AsyncIterator[ClientSession]:
 def sender() -> str:
     """A new citizen for each test, so conversations do not leak into each other."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class ChannelServer:
+    """A zwbot server with every channel on, each pointed at its platform's local fake."""
+
+    url: str
+    wechat_api: FakeWeChatApi
+
+
+WECHAT_ENV = {"ZWBOT_WECHAT_TOKEN": WECHAT_TOKEN, "ZWBOT_WECHAT_AES_KEY": WECHAT_AES_KEY,
+              "ZWBOT_WECHAT_APPID": WECHAT_APP_ID, "ZWBOT_WECHAT_SECRET": WECHAT_SECRET, "ZWBOT_WECHAT_MAX_SKEW": "0"}
+
+
+@pytest_asyncio.fixture(scope="session")
+async def channel_server(settings: Settings, assistant: Assistant) -> AsyncIterator[ChannelServer]:
+    wechat_api = await FakeWeChatApi().start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": wechat_api.url}.items():
+            patch.setenv(name, value)
+        runner = web.AppRunner(create_app(settings, assistant))
+        await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield ChannelServer(f"http://127.0.0.1:{port}", wechat_api)
+    await runner.cleanup()
+    await wechat_api.stop()
