@@ -398,6 +398,53 @@ def report(start, end, fmt: str, output: Path | None) -> None:  # type: ignore[n
         click.echo(text)
 
 
+@main.group()
+def wechat() -> None:
+    """WeChat Official Account: the custom menu."""
+
+
+@wechat.command("menu")
+@click.option("--file", "menu_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="菜单所在的 YAML 文件（默认项目的 wechat.yml）")
+@click.option("--push", is_flag=True, help="安装到公众号（调用微信 menu/create 接口）")
+def wechat_menu(menu_file: Path | None, push: bool) -> None:
+    """Show the menu as WeChat will receive it; with --push, install it."""
+    from bot.channels.wechat import make_api, wechat_settings
+    from bot.channels.wechat.api import WeChatApiError
+    from bot.channels.wechat.settings import menu_for_wechat, menu_problems, read_wechat_yml
+
+    settings = load_settings()
+    path = menu_file or settings.project_dir / "wechat.yml"
+    try:
+        menu = read_wechat_yml(path).get("menu") or {}
+    except Exception as error:  # noqa: BLE001 - unreadable YAML: say which file and why
+        raise click.ClickException(f"无法读取 {path}：{error}") from error
+    problems = menu_problems(menu)
+    if problems:
+        raise click.ClickException(f"{path} 中的菜单有问题：\n" + "\n".join(problems))
+    if not push:
+        _echo_json(menu_for_wechat(menu))
+        return
+    channel = wechat_settings(settings)
+    if channel is None or not channel.can_send:
+        raise click.ClickException("未配置公众号：请设置 ZWBOT_WECHAT_TOKEN、ZWBOT_WECHAT_APPID 和 ZWBOT_WECHAT_SECRET")
+
+    async def push_menu() -> None:
+        api = make_api(channel, settings.redis_url)
+        try:
+            await api.create_menu(menu_for_wechat(menu))
+        finally:
+            await api.close()
+
+    try:
+        _run(push_menu())
+    except WeChatApiError as error:
+        raise click.ClickException(f"微信拒绝了菜单：{error}") from error
+    except OSError as error:
+        raise click.ClickException(f"无法连接微信接口 {channel.api_base}：{error}") from error
+    click.echo(f"已安装公众号菜单（{len(menu.get('button', []))} 个一级菜单）")
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="更短的测量（用于测试）")
 @click.option("--json", "as_json", is_flag=True)

@@ -11,9 +11,10 @@ from redis.asyncio import Redis
 
 from bot.channels.courier import run_courier
 from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.delivery import CHANNEL, WeChatCourier
+from bot.channels.passive import PassiveReplies
+from bot.channels.wechat.delivery import CHANNEL, WeChatCourier, send_parts
 from bot.channels.wechat.settings import WeChatSettings, wechat_settings
-from bot.channels.wechat.webhook import API, CLICKS, SETTINGS, TURNS, receive, verify_url
+from bot.channels.wechat.webhook import CLICKS, REPLIES, SETTINGS, receive, verify_url
 from bot.config import Settings
 
 __all__ = ["add_routes", "make_api", "wechat_settings"]
@@ -31,12 +32,14 @@ def add_routes(app: web.Application, settings: Settings) -> bool:
     if wechat is None:
         return False
     app[SETTINGS] = wechat
-    app[TURNS] = {}
     app[CLICKS] = wechat.click_payloads()
     app.router.add_get("/webhooks/wechat", verify_url)
     app.router.add_post("/webhooks/wechat", receive)
-    if wechat.can_send:
-        api = app[API] = make_api(wechat, settings.redis_url)
+    if not wechat.can_send:
+        app[REPLIES] = PassiveReplies(wechat.budget, None)
+    else:
+        api = make_api(wechat, settings.redis_url)
+        app[REPLIES] = PassiveReplies(wechat.budget, lambda openid, parts: send_parts(api, openid, parts))
 
         async def close_api(app: web.Application) -> AsyncIterator[None]:
             yield

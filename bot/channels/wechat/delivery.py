@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.assistant import Assistant
 from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.formatting import MAX_PARTS, as_text, split_parts
+from bot.channels.wechat.formatting import MAX_PARTS, wechat_parts
 from bot.channels.wechat.settings import WeChatSettings
 from bot.core.agent import Notice
 
@@ -40,8 +40,7 @@ class WeChatCourier:
     async def __call__(self, assistant: Assistant, openid: str, notices: list[Notice]) -> list[Notice]:
         last = await assistant.last_message_at(CHANNEL, openid)
         if last is not None and datetime.now(timezone.utc) - last < CUSTOMER_SERVICE_WINDOW:
-            text = "\n\n".join(as_text(notice.message) for notice in notices)
-            await send_parts(self.api, openid, split_parts(text))
+            await send_parts(self.api, openid, wechat_parts([notice.message for notice in notices]))
             return []
         undeliverable = []
         for notice in notices:

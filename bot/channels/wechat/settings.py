@@ -68,3 +68,29 @@ def menu_for_wechat(menu: dict[str, Any]) -> dict[str, Any]:
         return clean
 
     return {"button": [strip(button) for button in menu.get("button", [])]}
+
+
+def menu_problems(menu: dict[str, Any]) -> list[str]:
+    """What WeChat would refuse in a menu (its documented limits), in words an operator can act on."""
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not buttons:
+        return ["菜单为空：需要 menu.button 列表"]
+    problems = []
+    if len(buttons) > 3:
+        problems.append(f"一级菜单最多 3 个，现有 {len(buttons)} 个")
+    for button in buttons:
+        name = str(button.get("name", ""))
+        if not name or len(name.encode()) > 16:
+            problems.append(f"一级菜单名称“{name}”须为 1–16 个字节（5 个汉字以内）")
+        subs = button.get("sub_button") or []
+        if len(subs) > 5:
+            problems.append(f"“{name}”的二级菜单最多 5 个，现有 {len(subs)} 个")
+        for entry in subs or [button]:
+            entry_name = str(entry.get("name", ""))
+            if subs and (not entry_name or len(entry_name.encode()) > 60):
+                problems.append(f"二级菜单名称“{entry_name}”须为 1–60 个字节")
+            if entry.get("type") == "click" and not (entry.get("key") and len(str(entry["key"]).encode()) <= 128):
+                problems.append(f"点击菜单“{entry_name}”需要 1–128 字节的 key")
+            if entry.get("type") == "click" and not entry.get("payload"):
+                problems.append(f"点击菜单“{entry_name}”缺少 payload（按下后对 zwbot 说什么）")
+    return problems

@@ -8,10 +8,8 @@ sender + time + event) and gets the same answer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -21,20 +19,17 @@ from wechatpy.enterprise.crypto import WeChatCrypto as EncryptedEcho
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from actions.sdk import BotMessage
 from bot.channels import ASSISTANT
-from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.delivery import CHANNEL, send_parts
-from bot.channels.wechat.formatting import MAX_PARTS, as_text, split_parts
+from bot.channels.passive import PassiveReplies
+from bot.channels.wechat.delivery import CHANNEL
+from bot.channels.wechat.formatting import wechat_parts
 from bot.channels.wechat.settings import WeChatSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
-TURN_MEMORY_SECONDS = 60.0  # WeChat's three tries end within about 15 s
 
 SETTINGS = web.AppKey("wechat_settings", WeChatSettings)
-TURNS = web.AppKey("wechat_turns", dict)
-API = web.AppKey("wechat_api", WeChatApi)
+REPLIES = web.AppKey("wechat_replies", PassiveReplies)
 CLICKS = web.AppKey("wechat_clicks", dict)
 
 
@@ -124,41 +119,11 @@ def _notice_for(message: Any) -> str | None:
     return "utter_voice_needs_text" if message.type == "voice" else "utter_text_only"
 
 
-@dataclass
-class _Delivery:
-    """One citizen message and its turn, remembered while WeChat may still retry it."""
-
-    turn: asyncio.Task[list[str]]
-    by_api: bool = False  # the budget ran out: the whole answer goes by the customer-service API
-    rest_sent: bool = False  # parts after the first went by the API
-
-
 async def _answer(request: web.Request, message: Any) -> str | None:
     """The passive reply (first part), or None when there is none or the answer goes by the API."""
-    app, settings = request.app, request.app[SETTINGS]
     key = str(message.id) if getattr(message, "id", None) else \
         f"{message.source}|{message.create_time}|{getattr(message, 'event', '')}"
-    deliveries: dict[str, _Delivery] = app[TURNS]
-    delivery = deliveries.get(key)
-    if delivery is None:
-        delivery = deliveries[key] = _Delivery(asyncio.ensure_future(_turn(app, message)))
-        asyncio.get_running_loop().call_later(TURN_MEMORY_SECONDS, deliveries.pop, key, None)
-    if delivery.by_api:
-        return None
-    try:
-        parts = await asyncio.wait_for(asyncio.shield(delivery.turn), settings.budget)
-    except asyncio.TimeoutError:
-        if not delivery.by_api:
-            delivery.by_api = True
-            delivery.turn.add_done_callback(lambda done: _send_later(app, message.source, done, 0))
-        return None
-    except Exception:  # noqa: BLE001 - the turn failed (logged); WeChat gets no retry storm
-        log.exception("WeChat turn failed")
-        return None
-    if not delivery.rest_sent:
-        delivery.rest_sent = True
-        _send_later(app, message.source, delivery.turn, 1)
-    return parts[0] if parts else None
+    return await request.app[REPLIES].answer(key, message.source, lambda: _turn(request.app, message))
 
 
 async def _turn(app: web.Application, message: Any) -> list[str]:
@@ -171,21 +136,4 @@ async def _turn(app: web.Application, message: Any) -> list[str]:
         notice = _notice_for(message)
         replies = [assistant.response(notice)] if notice else []
     waiting = [notice.message for notice in await assistant.notifications(CHANNEL, message.source)]
-    text = "\n\n".join(as_text(m) for m in waiting + replies if isinstance(m, BotMessage))
-    return split_parts(text)[:MAX_PARTS] if text else []
-
-
-def _send_later(app: web.Application, openid: str, turn: asyncio.Task[list[str]], skip: int) -> None:
-    """Send the turn's parts after the first `skip` by the customer-service API (in the background)."""
-    if turn.cancelled() or turn.exception() is not None:
-        return
-    parts = turn.result()[skip:]
-    if parts and API in app:
-        asyncio.ensure_future(_send_quietly(app[API], openid, parts))
-
-
-async def _send_quietly(api: WeChatApi, openid: str, parts: list[str]) -> None:
-    try:
-        await send_parts(api, openid, parts)
-    except Exception:  # noqa: BLE001 - the answer is in the turn log; a failed push must not crash the loop
-        log.exception("could not deliver a WeChat message to %s…", openid[:6])
+    return wechat_parts(waiting + replies)

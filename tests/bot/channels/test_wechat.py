@@ -1,21 +1,30 @@
-"""The WeChat channel against Tencent's published test vectors and the real wire format."""
+"""The WeChat channel against Tencent's published test vectors, the real wire format, and a fake of
+WeChat's API that checks what zwbot sends it."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import time
 import uuid
-from xml.sax.saxutils import escape
+from datetime import datetime, timedelta, timezone
 
+import pytest
 import pytest_asyncio
+import xmltodict
 from aiohttp import ClientSession, web
+from sqlalchemy import func, select, update
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import to_text
 
 from bot.server import create_app
+from bot.services.knowledge import save_item
+from bot.storage import Turn
+from tests.conftest import WECHAT_AES_KEY as AES_KEY, WECHAT_APP_ID as APP_ID, WECHAT_TOKEN as TOKEN
+from tests.drivers.wechat import WeChatDriver, text_message
 
-# Tencent's sample (企业微信/公众平台 WXBizMsgCrypt documentation and sample code).
-TOKEN, AES_KEY, APP_ID = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"
 SAMPLE_ENCRYPT = ("RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/"
                   "sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZ"
                   "fJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3"
@@ -31,68 +40,77 @@ VERIFY_QUERY = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "ti
 
 
 @pytest_asyncio.fixture
-async def wechat(settings, assistant, monkeypatch):  # type: ignore[no-untyped-def]
-    """A server with the WeChat channel on, keyed with Tencent's sample secrets."""
-    monkeypatch.setenv("ZWBOT_WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("ZWBOT_WECHAT_AES_KEY", AES_KEY)
-    monkeypatch.setenv("ZWBOT_WECHAT_APPID", APP_ID)
-    monkeypatch.setenv("ZWBOT_WECHAT_MAX_SKEW", "0")
-    runner = web.AppRunner(create_app(settings, assistant))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+async def wechat(channel_server):  # type: ignore[no-untyped-def]
+    """An HTTP client of the server whose WeChat channel is keyed with Tencent's sample secrets."""
+    async with ClientSession(base_url=channel_server.url) as session:
         yield session
-    await runner.cleanup()
 
 
-def _plain_signature(timestamp: str, nonce: str) -> str:
-    return hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
+@pytest_asyncio.fixture
+async def citizen(wechat, channel_server):  # type: ignore[no-untyped-def]
+    return WeChatDriver(wechat, channel_server.wechat_api, TOKEN, AES_KEY, APP_ID)
 
 
-def _text_message(sender: str, content: str, msg_id: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[gh_centre]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{escape(content)}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+def _openid() -> str:
+    return f"o{uuid.uuid4().hex[:27]}"
 
+
+def _plain_query(timestamp: str | None = None, nonce: str = "7") -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
+    signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
+
+
+def _event(openid: str, event: str, key: str = "", extra: str = "") -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_xa_zwfw]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[{key}]]></EventKey>{extra}</xml>")
+
+
+def _voice(openid: str, recognition: str | None) -> str:
+    heard = f"<Recognition><![CDATA[{recognition}]]></Recognition>" if recognition is not None else ""
+    return (f"<xml><ToUserName><![CDATA[gh_xa_zwfw]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+            f"<MediaId><![CDATA[media1]]></MediaId><Format><![CDATA[amr]]></Format>{heard}"
+            f"<MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>")
+
+
+def _content(reply_xml: str) -> str:
+    return parse_message(reply_xml).content if reply_xml else ""
+
+
+# --- Tencent's published vectors ---------------------------------------------------------------
 
 async def test_tencent_sample_message_gets_an_encrypted_reply_to_its_sender(wechat) -> None:  # type: ignore[no-untyped-def]
     response = await wechat.post("/webhooks/wechat", params=SAMPLE_QUERY, data=SAMPLE_BODY.encode())
     assert response.status == 200
     body = await response.text()
-    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-    from wechatpy.utils import to_text
-    import xmltodict
-
     envelope = xmltodict.parse(body)["xml"]
-    plain = crypto.decrypt_message(body, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+    plain = WeChatCrypto(TOKEN, AES_KEY, APP_ID).decrypt_message(body, envelope["MsgSignature"],
+                                                                  envelope["TimeStamp"], envelope["Nonce"])
     reply = parse_message(to_text(plain))
     assert reply.type == "text" and reply.target == "mycreate" and reply.source == APP_ID
-    assert reply.content  # "hello" is answered as a greeting
+    assert "智能助手" in reply.content  # the sample says "hello": answered as a greeting
 
 
 async def test_url_verification_and_bad_signatures(wechat) -> None:  # type: ignore[no-untyped-def]
     response = await wechat.get("/webhooks/wechat", params=VERIFY_QUERY)
     assert response.status == 200 and (await response.text()).isdigit()  # the sample's decrypted echostr
-    timestamp, nonce = "1409659813", "42"
-    plain = await wechat.get("/webhooks/wechat", params={"signature": _plain_signature(timestamp, nonce),
-                                                         "timestamp": timestamp, "nonce": nonce, "echostr": "abc"})
+    plain = await wechat.get("/webhooks/wechat", params={**_plain_query("1409659813", "42"), "echostr": "abc"})
     assert (await plain.text()) == "abc"
     forged = dict(SAMPLE_QUERY, msg_signature="0" * 40)
     assert (await wechat.post("/webhooks/wechat", params=forged, data=SAMPLE_BODY.encode())).status == 403
     assert (await wechat.get("/webhooks/wechat", params=dict(VERIFY_QUERY, msg_signature="1" * 40))).status == 403
 
 
+# --- plain mode, retries and bad input ------------------------------------------------------------
+
 async def test_plain_mode_retry_and_bad_bodies(wechat) -> None:  # type: ignore[no-untyped-def]
-    timestamp, nonce = str(int(time.time())), "7"
-    query = {"signature": _plain_signature(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
-    sender, msg_id = f"o{uuid.uuid4().hex[:12]}", str(uuid.uuid4().int % 10**18)
-    body = _text_message(sender, "老人证要带啥", msg_id).encode()
+    query = _plain_query()
+    body = text_message(_openid(), "老人证要带啥", uuid.uuid4().int % 10**18).encode()
     first = await (await wechat.post("/webhooks/wechat", params=query, data=body)).text()
     again = await (await wechat.post("/webhooks/wechat", params=query, data=body)).text()
     assert "【老年人优待证办理】" in first and first == again  # one turn, the same answer
-    assert len(parse_message(first).content.encode()) <= 2047
     assert (await wechat.post("/webhooks/wechat", params=query, data=b"<xml><oops")).status == 400
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml>&a;</xml>'
     assert (await wechat.post("/webhooks/wechat", params=query, data=bomb)).status == 400
@@ -100,10 +118,186 @@ async def test_plain_mode_retry_and_bad_bodies(wechat) -> None:  # type: ignore[
     assert (await wechat.post("/webhooks/wechat", params=dict(query, signature="bad"), data=body)).status == 403
 
 
-def test_long_answers_split_on_lines_within_the_byte_limit() -> None:
-    from bot.channels.wechat.formatting import split_parts
+async def test_a_stale_timestamp_is_refused_when_the_skew_check_is_on(settings, assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name, value in {"ZWBOT_WECHAT_TOKEN": TOKEN, "ZWBOT_WECHAT_MAX_SKEW": "300"}.items():
+        monkeypatch.setenv(name, value)
+    runner = web.AppRunner(create_app(settings, assistant))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
+            body = text_message(_openid(), "你好", 1).encode()
+            stale = await http.post("/webhooks/wechat", params=_plain_query(str(int(time.time()) - 3600)), data=body)
+            fresh = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+            assert stale.status == 403 and fresh.status == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_same_msgid_three_times_makes_one_turn_and_one_ticket(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    for said in ("我要投诉，三号窗口的工作人员一直在玩手机", "跳过", "今天上午", "不留"):
+        await citizen.say(openid, {"user": said})
+    tickets_before = len(await assistant.workflows.tickets.list())
+    confirm = text_message(openid, "确认", uuid.uuid4().int % 10**18)
+    answers = await asyncio.gather(*(citizen.post(confirm) for _ in range(3)))  # WeChat's three tries
+    contents = {_content(answer) for answer in answers}
+    assert len(contents) == 1 and "工单编号 TS" in contents.pop()
+    assert len(await assistant.workflows.tickets.list()) == tickets_before + 1
+    await assistant.turn_log.flush()
+    async with assistant.database.reader() as session:
+        confirmations = await session.scalar(select(func.count()).select_from(Turn).where(
+            Turn.channel == "wechat", Turn.sender == openid, Turn.text == "确认"))
+    assert confirmations == 1
+    await channel_server.wechat_api.settle()
+    assert channel_server.wechat_api.texts_to(openid) == []  # a short answer goes passively only
+
+
+# --- long answers -------------------------------------------------------------------------------
+
+async def test_a_long_materials_answer_arrives_whole_in_parts_of_at_most_2047_bytes(citizen, assistant) -> None:  # type: ignore[no-untyped-def]
+    base = dict(assistant.knowledge.item("gj-tq"))
+    materials = [{"name": f"第{n}项证明材料：申请人及共同申请人的相关证明文件（加盖单位公章）", "form": "原件及复印件",
+                  "copies": 2, "required": True} for n in range(1, 46)]
+    record = {**base, "id": "test-long-materials", "name": "测试用长清单事项", "aliases": ["长清单测试"],
+              "materials": materials}
+    assert await save_item(assistant.knowledge_service, assistant.knowledge, record) == []
+    await assistant.reload_knowledge()
+    heard = await citizen.say(_openid(), {"user": "测试用长清单事项要带什么材料"})
+    assert len(heard.texts) > 1  # passive reply plus customer-service messages
+    assert all(len(text.encode()) <= 2047 for text in heard.texts)
+    whole = "\n".join(heard.texts)
+    assert all(f"第{n}项证明材料" in whole for n in range(1, 46))
+
+
+def test_splitting_keeps_every_line_and_cuts_only_at_line_ends() -> None:
+    from bot.channels.plain_text import split_lines, utf8_bytes
 
     text = "\n".join(f"{n}. 申请材料名称很长很长的一项材料说明，原件及复印件各一份" for n in range(1, 120))
-    parts = split_parts(text)
+    parts = split_lines(text, 2047, utf8_bytes)
     assert all(len(p.encode()) <= 2047 for p in parts) and len(parts) > 1
-    assert "\n".join(parts) == text  # nothing lost, cut only at line ends
+    assert "\n".join(parts) == text
+    one_long_line = "很" * 1000  # 3,000 bytes and no line end: cut between characters, never inside one
+    assert "".join(split_lines(one_long_line, 2047, utf8_bytes)) == one_long_line
+
+
+async def test_past_the_time_budget_the_answer_comes_by_the_customer_service_api(settings, assistant, monkeypatch, channel_server) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.wechat.webhook import REPLIES
+    from tests.conftest import WECHAT_ENV
+
+    for name, value in {**WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": channel_server.wechat_api.url}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(settings, assistant)
+    app[REPLIES].budget = 0.0  # as if the turn took longer than WeChat waits
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
+            openid = _openid()
+            body = text_message(openid, "老人证在哪办", uuid.uuid4().int % 10**18).encode()
+            first = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+            assert await first.text() == "success"
+            await channel_server.wechat_api.settle()
+            retry = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+            assert await retry.text() == "success"  # the retry does not run the turn again
+            await channel_server.wechat_api.settle()
+            sent = channel_server.wechat_api.texts_to(openid)
+            assert len(sent) == 1 and "【老年人优待证办理】办理地点" in sent[0]
+    finally:
+        await runner.cleanup()
+
+
+# --- events, voice and other message kinds --------------------------------------------------------
+
+async def test_subscribe_welcomes_and_menu_clicks_start_their_intent(citizen) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    welcome = _content(await citizen.post(_event(openid, "subscribe")))
+    assert "感谢关注" in welcome and "办件进度" in welcome and "回复 1：" in welcome
+    progress = _content(await citizen.post(_event(openid, "CLICK", "ZWBOT_PROGRESS")))
+    assert "受理编号" in progress
+    complaint = _content(await citizen.post(_event(_openid(), "CLICK", "ZWBOT_COMPLAIN")))
+    assert "发生了什么" in complaint  # the menu press carries no complaint yet: it asks
+    assert await citizen.post(_event(openid, "unsubscribe")) == ""  # nothing to say to someone leaving
+    assert await citizen.post(_event(openid, "TEMPLATESENDJOBFINISH", extra="<Status>success</Status>")) == ""
+
+
+async def test_numbered_options_answer_like_buttons(citizen) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    first = await citizen.say(openid, {"user": "老人证要带啥"})
+    number = next(n for n, title in enumerate(first.buttons, 1) if title == "要多久")
+    answer = await citizen.say(openid, {"user": str(number)})
+    assert "【老年人优待证办理】办理时限" in "\n".join(answer.texts)
+
+
+async def test_voice_uses_recognition_and_other_kinds_get_a_text_only_notice(citizen) -> None:  # type: ignore[no-untyped-def]
+    heard = _content(await citizen.post(_voice(_openid(), "老年人优待证在哪里办")))
+    assert "【老年人优待证办理】办理地点" in heard
+    assert "请用文字" in _content(await citizen.post(_voice(_openid(), None)))
+    image = (f"<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[{_openid()}]]></FromUserName>"
+             f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
+             "<PicUrl><![CDATA[http://example.invalid/a.jpg]]></PicUrl><MediaId><![CDATA[m]]></MediaId>"
+             f"<MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>")
+    assert "只能看懂文字" in _content(await citizen.post(image))
+
+
+# --- notifications: 48-hour window, templates ------------------------------------------------------
+
+async def _ticket_for(citizen, openid: str) -> str:  # type: ignore[no-untyped-def]
+    for said in ("我要建议，希望大厅多放几把椅子", "不留"):
+        await citizen.say(openid, {"user": said})
+    heard = await citizen.say(openid, {"user": "确认"})
+    return "\n".join(heard.texts).split("工单编号 ")[1][:16].split("，")[0]
+
+
+async def test_a_ticket_update_within_48_hours_is_a_customer_service_message(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    number = await _ticket_for(citizen, openid)
+    fake = channel_server.wechat_api
+    before = len(fake.texts_to(openid))
+    await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
+    await fake.settle()
+    sent = fake.texts_to(openid)[before:]
+    assert len(sent) == 1 and number in sent[0] and "处理中" in sent[0]
+    raw = fake.calls("message/custom/send")[-1]
+    expected = {"touser": openid, "msgtype": "text", "text": {"content": sent[0]}}
+    assert raw.body == json.dumps(expected, ensure_ascii=False).encode()  # UTF-8 JSON, Chinese unescaped
+
+
+async def _silent_for_49_hours(assistant, openid: str) -> None:  # type: ignore[no-untyped-def]
+    await assistant.turn_log.flush()
+    async with assistant.database.session() as session, session.begin():
+        await session.execute(update(Turn).where(Turn.sender == openid)
+                              .values(created_at=datetime.now(timezone.utc) - timedelta(hours=49)))
+
+
+async def test_after_48_hours_a_ticket_update_is_a_template_message(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    number = await _ticket_for(citizen, openid)
+    await _silent_for_49_hours(assistant, openid)
+    fake = channel_server.wechat_api
+    await assistant.workflows.tickets.change_status(number, "已答复", "staff1", "已增加座椅")
+    await fake.settle()
+    [template] = fake.templates_to(openid)
+    assert not any("已答复" in text for text in fake.texts_to(openid))
+    assert template["template_id"] == "TPL-TICKET"  # from ZWBOT_WECHAT_TEMPLATE_TICKET_UPDATE
+    assert template["data"]["keyword1"] == {"value": number} and template["data"]["keyword2"] == {"value": "已答复"}
+    assert template["data"]["remark"] == {"value": "已增加座椅"}
+
+
+async def test_after_48_hours_without_a_template_the_notice_waits_for_the_next_message(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    await citizen.say(openid, {"user": "我要找人工客服"})
+    handoff_id = await assistant.workflows.handoffs.open_for("wechat", openid)
+    assert handoff_id is not None
+    await _silent_for_49_hours(assistant, openid)
+    fake = channel_server.wechat_api
+    await assistant.workflows.handoffs.reply(handoff_id, "staff1", "您好，我是窗口工作人员小李")
+    await fake.settle()
+    assert fake.templates_to(openid) == [] and not any("小李" in text for text in fake.texts_to(openid))
+    later = await citizen.say(openid, {"user": "在吗"})  # staff own the conversation: only their reply comes
+    assert later.texts == ["【人工客服】您好，我是窗口工作人员小李"]

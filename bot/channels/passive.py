@@ -1,0 +1,75 @@
+"""Passive replies for platforms that wait a few seconds for the answer in the HTTP response and
+retry a delivery they got no answer to (WeChat and Weibo: 5 s, three tries).
+
+Each delivery's turn runs once, however often it is retried. If the turn is ready within the
+budget, its first part goes back passively and the rest by the platform's send API; if not, the
+request gets the empty answer and the whole turn goes by the send API once it is ready. A retry
+that comes while the first request still waits joins it and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, list[str]], Awaitable[None]]  # (recipient, parts) by the platform's send API
+REMEMBER_SECONDS = 60.0  # the platforms' three tries end within about 15 s
+
+
+@dataclass
+class _Delivery:
+    turn: asyncio.Task[list[str]]
+    by_api: bool = False  # the budget ran out: the whole answer goes by the send API
+    rest_sent: bool = False
+
+
+class PassiveReplies:
+    def __init__(self, budget: float, send: Send | None) -> None:
+        """`budget`: seconds to wait for a turn (well under the platform's limit); `send`: None when
+        the channel has no API credentials (then only the passive part reaches the citizen)."""
+        self.budget = budget
+        self.send = send
+        self._deliveries: dict[str, _Delivery] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def answer(self, key: str, recipient: str, turn: Callable[[], Awaitable[list[str]]]) -> str | None:
+        """The passive reply for delivery `key`, or None (answer empty; the rest goes by the API)."""
+        delivery = self._deliveries.get(key)
+        if delivery is None:
+            delivery = self._deliveries[key] = _Delivery(asyncio.ensure_future(turn()))
+            asyncio.get_running_loop().call_later(REMEMBER_SECONDS, self._deliveries.pop, key, None)
+        if delivery.by_api:
+            return None
+        try:
+            parts = await asyncio.wait_for(asyncio.shield(delivery.turn), self.budget)
+        except asyncio.TimeoutError:
+            if not delivery.by_api:
+                delivery.by_api = True
+                delivery.turn.add_done_callback(lambda done: self._send_later(recipient, done, 0))
+            return None
+        except Exception:  # noqa: BLE001 - a failed turn is logged; the platform gets no retry storm
+            log.exception("turn failed for delivery %s", key)
+            return None
+        if not delivery.rest_sent:
+            delivery.rest_sent = True
+            self._send_later(recipient, delivery.turn, 1)
+        return parts[0] if parts else None
+
+    def _send_later(self, recipient: str, turn: asyncio.Task[list[str]], skip: int) -> None:
+        if turn.cancelled() or turn.exception() is not None or self.send is None:
+            return
+        parts = turn.result()[skip:]
+        if parts:
+            task = asyncio.ensure_future(self._send_quietly(recipient, parts))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send_quietly(self, recipient: str, parts: list[str]) -> None:
+        try:
+            await self.send(recipient, parts)
+        except Exception:  # noqa: BLE001 - the answer is in the turn log; a failed push must not crash the loop
+            log.exception("could not deliver %d parts to %s…", len(parts), recipient[:6])
