@@ -20,6 +20,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import to_text
 
 from bot.server import create_app
+from bot.services.cases import parse_case
 from bot.services.knowledge import save_item
 from bot.storage import Turn
 from tests.conftest import WECHAT_AES_KEY as AES_KEY, WECHAT_APP_ID as APP_ID, WECHAT_TOKEN as TOKEN
@@ -301,3 +302,37 @@ async def test_after_48_hours_without_a_template_the_notice_waits_for_the_next_m
     assert fake.templates_to(openid) == [] and not any("小李" in text for text in fake.texts_to(openid))
     later = await citizen.say(openid, {"user": "在吗"})  # staff own the conversation: only their reply comes
     assert later.texts == ["【人工客服】您好，我是窗口工作人员小李"]
+
+
+async def test_a_case_status_change_reaches_the_subscribed_wechat_citizen(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    def case(status: str, updated_at: str) -> dict:  # type: ignore[type-arg]
+        raw = {"case_no": "XA202611260177", "item_id": "mz-lnyd", "applicant": "吴九", "phone": "13355556666",
+               "status": status, "accepted_at": "2026-11-26", "updated_at": updated_at}
+        return parse_case(raw, "test", [])  # type: ignore[return-value]
+
+    openid = _openid()
+    await assistant.workflows.cases.record([case("accepted", "2026-11-26T09:00:00+08:00")])
+    await citizen.say(openid, {"user": "查询XA202611260177的进度"})
+    answer = await citizen.say(openid, {"user": "6666"})
+    number = next(n for n, title in enumerate(answer.buttons, 1) if title == "办好了通知我")
+    assert "通知您" in "\n".join((await citizen.say(openid, {"user": str(number)})).texts)
+    await assistant.workflows.cases.record([case("ready", "2026-11-26T15:00:00+08:00")])
+    await channel_server.wechat_api.settle()
+    [notice] = channel_server.wechat_api.texts_to(openid)
+    assert "【办件进度提醒】" in notice and "XA202611260177" in notice and "待领取" in notice
+
+
+async def test_compatible_mode_messages_are_read_from_their_encrypted_part(citizen, wechat) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    plain = text_message(openid, "老人证多少钱", uuid.uuid4().int % 10**18)
+    timestamp, nonce = str(int(time.time())), "1234"
+    encrypted = xmltodict.parse(citizen.crypto.encrypt_message(plain, nonce, timestamp))["xml"]
+    # 兼容模式: the plaintext fields and the Encrypt field side by side, both signatures in the query.
+    body = plain.replace("</xml>", f"<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>")
+    query = {**_plain_query(timestamp, nonce), "msg_signature": encrypted["MsgSignature"], "encrypt_type": "aes"}
+    response = await wechat.post("/webhooks/wechat", params=query, data=body.encode())
+    assert response.status == 200
+    reply = xmltodict.parse(await response.text())["xml"]
+    decrypted = to_text(citizen.crypto.decrypt_message(await response.text(), reply["MsgSignature"],
+                                                      reply["TimeStamp"], reply["Nonce"]))
+    assert "【老年人优待证办理】收费标准" in parse_message(decrypted).content
