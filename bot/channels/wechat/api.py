@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
+from bot.channels.outbound import PlatformClient
 from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
@@ -30,28 +30,19 @@ class WeChatApiError(RuntimeError):
         self.code = answer.get("errcode") if isinstance(answer, dict) else None
 
 
-class WeChatApi:
+class WeChatApi(PlatformClient):
     def __init__(self, base: str, app_id: str, secret: str, redis: Redis | None = None) -> None:
+        super().__init__()
         self.base = base.rstrip("/")
         self.app_id, self.secret = app_id, secret
         self.redis = redis
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
-        self._session: aiohttp.ClientSession | None = None
 
     @property
     def _shared_key(self) -> str:
         return f"zwbot:wechat:access_token:{self.app_id}"
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
     async def token(self, stale: str | None = None) -> str:
         """A valid access_token. `stale` is one WeChat just refused: never hand it out again."""
@@ -77,7 +68,7 @@ class WeChatApi:
 
     async def _fetch(self) -> str:
         params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret}
-        async with self._http().get(f"{self.base}/cgi-bin/token", params=params) as response:
+        async with self.http().get(f"{self.base}/cgi-bin/token", params=params) as response:
             data = await response.json(content_type=None)
         if not isinstance(data, dict) or "access_token" not in data:
             raise WeChatApiError("cgi-bin/token", data)
@@ -89,7 +80,7 @@ class WeChatApi:
         stale = None
         for _ in range(2):
             token = await self.token(stale)
-            async with self._http().post(f"{self.base}/cgi-bin/{path}", params={"access_token": token}, data=payload,
+            async with self.http().post(f"{self.base}/cgi-bin/{path}", params={"access_token": token}, data=payload,
                                          headers={"Content-Type": "application/json; charset=utf-8"}) as response:
                 data = await response.json(content_type=None)
             if not isinstance(data, dict) or data.get("errcode", 0) == 0:

@@ -9,34 +9,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiohttp
+from bot.channels.outbound import PlatformClient
 
 
 class WeiboApiError(RuntimeError):
     pass
 
 
-class WeiboApi:
+class WeiboApi(PlatformClient):
     def __init__(self, base: str, access_token: str) -> None:
+        super().__init__()
         self.base = base.rstrip("/")
         self.access_token = access_token
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
     async def reply(self, fan_id: str, text: str) -> dict[str, Any]:
         """Send `text` (under 300 characters) to the fan `fan_id`."""
         form = {"access_token": self.access_token, "type": "text",
                 "data": json.dumps({"text": text}, ensure_ascii=False), "receiver_id": fan_id,
                 "save_sender_box": "1"}  # keep a copy in the account's own sent box, where staff look
-        async with self._http().post(f"{self.base}/2/messages/reply.json", data=form) as response:
+        async with self.http().post(f"{self.base}/2/messages/reply.json", data=form) as response:
             answer = await response.json(content_type=None)
         if not isinstance(answer, dict) or "error_code" in answer or response.status >= 400:
             raise WeiboApiError(f"2/messages/reply.json: HTTP {response.status} {answer}")
