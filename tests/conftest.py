@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from bot.assistant import Assistant
 from bot.config import Settings, load_settings, normalize_database_url
 from bot.server import create_app
 from bot.services.cases import read_cases_csv
+from tests.fakes.telegram_bot_api import SECRET_TOKEN as TELEGRAM_SECRET_TOKEN, TOKEN as TELEGRAM_TOKEN, FakeTelegramBotApi
+from tests.fakes.weibo_api import ACCESS_TOKEN as WEIBO_ACCESS_TOKEN, FakeWeiboApi
 from tests.fakes.wechat_api import APP_ID as WECHAT_APP_ID, SECRET as WECHAT_SECRET, FakeWeChatApi
 
 # Tencent's published sample secrets (WXBizMsgCrypt documentation and sample code).
@@ -91,16 +94,32 @@ async def assistant(settings: Settings) -> AsyncIterator[Assistant]:
     await started.close()
 
 
-@pytest_asyncio.fixture(scope="session")
-async def server_url(settings: Settings, assistant: Assistant) -> AsyncIterator[str]:
-    """A real zwbot HTTP server on a free localhost port."""
-    runner = web.AppRunner(create_app(settings, assistant))
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Run `app` on a free localhost port for the block; yields its base URL."""
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
+
+
+def app_with(settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
+             env: dict[str, str]) -> web.Application:
+    """The app as `zwbot run` builds it with these environment variables set (channels read theirs now)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return create_app(settings, assistant)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def server_url(settings: Settings, assistant: Assistant) -> AsyncIterator[str]:
+    """A real zwbot HTTP server on a free localhost port (no platform channels on)."""
+    async with serving(create_app(settings, assistant)) as url:
+        yield url
 
 
 @pytest_asyncio.fixture
@@ -121,24 +140,32 @@ class ChannelServer:
 
     url: str
     wechat_api: FakeWeChatApi
+    telegram_api: FakeTelegramBotApi
+    weibo_api: FakeWeiboApi
 
 
 WECHAT_ENV = {"ZWBOT_WECHAT_TOKEN": WECHAT_TOKEN, "ZWBOT_WECHAT_AES_KEY": WECHAT_AES_KEY,
               "ZWBOT_WECHAT_APPID": WECHAT_APP_ID, "ZWBOT_WECHAT_SECRET": WECHAT_SECRET, "ZWBOT_WECHAT_MAX_SKEW": "0",
               "ZWBOT_WECHAT_TEMPLATE_TICKET_UPDATE": "TPL-TICKET"}
 
+WEIBO_APP_SECRET = "weibo-test-app-secret"
+WEIBO_ENV = {"ZWBOT_WEIBO_APP_SECRET": WEIBO_APP_SECRET, "ZWBOT_WEIBO_ACCESS_TOKEN": WEIBO_ACCESS_TOKEN}
+
+TELEGRAM_ENV = {"ZWBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN, "ZWBOT_TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET_TOKEN,
+                "ZWBOT_TELEGRAM_MODE": "webhook", "ZWBOT_TELEGRAM_WEBHOOK_URL": ""}
+
 
 @pytest_asyncio.fixture(scope="session")
 async def channel_server(settings: Settings, assistant: Assistant) -> AsyncIterator[ChannelServer]:
     wechat_api = await FakeWeChatApi().start()
+    telegram_api = await FakeTelegramBotApi().start()
+    weibo_api = await FakeWeiboApi().start()
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": wechat_api.url}.items():
-            patch.setenv(name, value)
-        runner = web.AppRunner(create_app(settings, assistant))
-        await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield ChannelServer(f"http://127.0.0.1:{port}", wechat_api)
-    await runner.cleanup()
+        app = app_with(settings, assistant, patch, {
+            **WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": wechat_api.url, **TELEGRAM_ENV,
+            "ZWBOT_TELEGRAM_API_BASE": telegram_api.url, **WEIBO_ENV, "ZWBOT_WEIBO_API_BASE": weibo_api.url})
+    async with serving(app) as url:
+        yield ChannelServer(url, wechat_api, telegram_api=telegram_api, weibo_api=weibo_api)
     await wechat_api.stop()
+    await telegram_api.stop()
+    await weibo_api.stop()

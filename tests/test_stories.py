@@ -18,13 +18,15 @@ import pytest_asyncio
 import yaml
 from aiohttp import ClientSession
 
-from tests.conftest import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN
+from tests.conftest import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN, WEIBO_APP_SECRET
 from tests.drivers import StoryDriver
 from tests.drivers.rest import RestDriver
+from tests.drivers.telegram import TelegramDriver
 from tests.drivers.wechat import WeChatDriver
+from tests.drivers.weibo import WeiboDriver
 
 STORIES = Path(__file__).resolve().parent / "stories"
-CHANNELS = ["rest", "wechat"]
+CHANNELS = ["rest", "wechat", "weibo", "telegram"]
 
 
 def _stories() -> list[Any]:
@@ -40,7 +42,9 @@ def _stories() -> list[Any]:
 async def drivers(channel_server) -> AsyncIterator[dict[str, StoryDriver]]:  # type: ignore[no-untyped-def]
     async with ClientSession(base_url=channel_server.url) as http:
         yield {"rest": RestDriver(http),
-               "wechat": WeChatDriver(http, channel_server.wechat_api, WECHAT_TOKEN, WECHAT_AES_KEY, WECHAT_APP_ID)}
+               "wechat": WeChatDriver(http, channel_server.wechat_api, WECHAT_TOKEN, WECHAT_AES_KEY, WECHAT_APP_ID),
+               "weibo": WeiboDriver(http, channel_server.weibo_api, WEIBO_APP_SECRET),
+               "telegram": TelegramDriver(http, channel_server.telegram_api)}
 
 
 @pytest.mark.parametrize(("channel", "story"), _stories())

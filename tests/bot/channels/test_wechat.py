@@ -13,17 +13,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import pytest_asyncio
 import xmltodict
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from sqlalchemy import func, select, update
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import to_text
 
-from bot.server import create_app
 from bot.services.cases import parse_case
 from bot.services.knowledge import save_item
 from bot.storage import Turn
-from tests.conftest import WECHAT_AES_KEY as AES_KEY, WECHAT_APP_ID as APP_ID, WECHAT_TOKEN as TOKEN
+from tests.conftest import WECHAT_AES_KEY as AES_KEY, WECHAT_APP_ID as APP_ID, WECHAT_ENV, WECHAT_TOKEN as TOKEN
+from tests.conftest import app_with, serving
 from tests.drivers.wechat import WeChatDriver, text_message
 
 SAMPLE_ENCRYPT = ("RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/"
@@ -120,21 +120,12 @@ async def test_plain_mode_retry_and_bad_bodies(wechat) -> None:  # type: ignore[
 
 
 async def test_a_stale_timestamp_is_refused_when_the_skew_check_is_on(settings, assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    for name, value in {"ZWBOT_WECHAT_TOKEN": TOKEN, "ZWBOT_WECHAT_MAX_SKEW": "300"}.items():
-        monkeypatch.setenv(name, value)
-    runner = web.AppRunner(create_app(settings, assistant))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
-            body = text_message(_openid(), "你好", 1).encode()
-            stale = await http.post("/webhooks/wechat", params=_plain_query(str(int(time.time()) - 3600)), data=body)
-            fresh = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
-            assert stale.status == 403 and fresh.status == 200
-    finally:
-        await runner.cleanup()
+    app = app_with(settings, assistant, monkeypatch, {"ZWBOT_WECHAT_TOKEN": TOKEN, "ZWBOT_WECHAT_MAX_SKEW": "300"})
+    async with serving(app) as url, ClientSession(base_url=url) as http:
+        body = text_message(_openid(), "你好", 1).encode()
+        stale = await http.post("/webhooks/wechat", params=_plain_query(str(int(time.time()) - 3600)), data=body)
+        fresh = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+        assert stale.status == 403 and fresh.status == 200
 
 
 async def test_the_same_msgid_three_times_makes_one_turn_and_one_ticket(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
@@ -186,31 +177,21 @@ def test_splitting_keeps_every_line_and_cuts_only_at_line_ends() -> None:
 
 async def test_past_the_time_budget_the_answer_comes_by_the_customer_service_api(settings, assistant, monkeypatch, channel_server) -> None:  # type: ignore[no-untyped-def]
     from bot.channels.wechat.webhook import REPLIES
-    from tests.conftest import WECHAT_ENV
 
-    for name, value in {**WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": channel_server.wechat_api.url}.items():
-        monkeypatch.setenv(name, value)
-    app = create_app(settings, assistant)
+    app = app_with(settings, assistant, monkeypatch,
+                   {**WECHAT_ENV, "ZWBOT_WECHAT_API_BASE": channel_server.wechat_api.url})
     app[REPLIES].budget = 0.0  # as if the turn took longer than WeChat waits
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
-            openid = _openid()
-            body = text_message(openid, "老人证在哪办", uuid.uuid4().int % 10**18).encode()
-            first = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
-            assert await first.text() == "success"
-            await channel_server.wechat_api.settle()
-            retry = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
-            assert await retry.text() == "success"  # the retry does not run the turn again
-            await channel_server.wechat_api.settle()
-            sent = channel_server.wechat_api.texts_to(openid)
-            assert len(sent) == 1 and "【老年人优待证办理】办理地点" in sent[0]
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, ClientSession(base_url=url) as http:
+        openid = _openid()
+        body = text_message(openid, "老人证在哪办", uuid.uuid4().int % 10**18).encode()
+        first = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+        assert await first.text() == "success"
+        await channel_server.wechat_api.settle()
+        retry = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
+        assert await retry.text() == "success"  # the retry does not run the turn again
+        await channel_server.wechat_api.settle()
+        sent = channel_server.wechat_api.texts_to(openid)
+        assert len(sent) == 1 and "【老年人优待证办理】办理地点" in sent[0]
 
 
 # --- events, voice and other message kinds --------------------------------------------------------
