@@ -23,6 +23,8 @@ class FakeWeChatApi(FakeServer):
     current_token: str = ""
     expires_in: int = 7200
     sent: list[dict[str, Any]] = field(default_factory=list)  # message bodies accepted, in order
+    # Citizens WeChat will not take customer-service messages for any more (45047: too many since they wrote).
+    window_closed: set[str] = field(default_factory=set)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/token", self.token)
@@ -51,6 +53,8 @@ class FakeWeChatApi(FakeServer):
             body = json.loads(entry.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+        if request.path.endswith("custom/send") and body.get("touser") in self.window_closed:
+            return web.json_response({"errcode": 45047, "errmsg": "out of response count limit"})
         self.sent.append({"path": request.path, **body})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from bot.channels.courier import run_courier
 from bot.channels.wechat.api import WeChatApi
@@ -22,8 +21,11 @@ __all__ = ["add_routes", "make_api", "wechat_settings"]
 
 def make_api(settings: WeChatSettings, redis_url: str | None) -> WeChatApi:
     """The API client; with a Redis URL the access token is shared and refreshed under a Redis lock."""
-    return WeChatApi(settings.api_base, settings.app_id, settings.secret,
-                     Redis.from_url(redis_url) if redis_url else None)
+    if not redis_url:
+        return WeChatApi(settings.api_base, settings.app_id, settings.secret)
+    from redis.asyncio import Redis  # only a process that coordinates with others needs it
+
+    return WeChatApi(settings.api_base, settings.app_id, settings.secret, Redis.from_url(redis_url))
 
 
 def add_routes(app: web.Application, settings: Settings) -> bool:

@@ -12,10 +12,12 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.outbound import PlatformClient
-from redis.asyncio import Redis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 EXPIRED = {40001, 40014, 42001}  # invalid credential, invalid token, token expired

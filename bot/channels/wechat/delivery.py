@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from bot.assistant import Assistant
-from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.api import WeChatApi, WeChatApiError
 from bot.channels.wechat.formatting import MAX_PARTS, wechat_parts
 from bot.channels.wechat.settings import WeChatSettings
 from bot.core.agent import Notice
@@ -18,6 +18,9 @@ from bot.core.agent import Notice
 CHANNEL = "wechat"
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=48)
 MAX_TEMPLATE_VALUE_CHARS = 200
+# WeChat's own word that the window is shut after all (reply time limit; too many messages since the
+# citizen last wrote): then a template message is the way left.
+WINDOW_CLOSED = {45015, 45047}
 
 
 async def send_parts(api: WeChatApi, openid: str, parts: list[str]) -> None:
@@ -40,8 +43,16 @@ class WeChatCourier:
     async def __call__(self, assistant: Assistant, openid: str, notices: list[Notice]) -> list[Notice]:
         last = await assistant.last_message_at(CHANNEL, openid)
         if last is not None and datetime.now(timezone.utc) - last < CUSTOMER_SERVICE_WINDOW:
-            await send_parts(self.api, openid, wechat_parts([notice.message for notice in notices]))
-            return []
+            try:
+                await send_parts(self.api, openid, wechat_parts([notice.message for notice in notices]))
+                return []
+            except WeChatApiError as error:
+                if error.code not in WINDOW_CLOSED:
+                    raise
+        return await self._by_template(openid, notices)
+
+    async def _by_template(self, openid: str, notices: list[Notice]) -> list[Notice]:
+        """Template messages; the notices without a template are returned (they wait)."""
         undeliverable = []
         for notice in notices:
             template_id = self.settings.template_ids.get(notice.kind)

@@ -271,6 +271,17 @@ async def test_after_48_hours_a_ticket_update_is_a_template_message(citizen, ass
     assert template["data"]["remark"] == {"value": "已增加座椅"}
 
 
+async def test_when_wechat_says_the_window_is_shut_a_template_message_goes_instead(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    number = await _ticket_for(citizen, openid)
+    fake = channel_server.wechat_api
+    fake.window_closed.add(openid)  # five customer-service messages already went since the citizen wrote
+    await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
+    await fake.settle()
+    [template] = fake.templates_to(openid)
+    assert template["data"]["keyword2"] == {"value": "处理中"}
+
+
 async def test_after_48_hours_without_a_template_the_notice_waits_for_the_next_message(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
     openid = _openid()
     await citizen.say(openid, {"user": "我要找人工客服"})
