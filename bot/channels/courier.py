@@ -26,7 +26,11 @@ Deliver = Callable[[Assistant, str, list[Notice]], Awaitable[list[Notice]]]
 
 
 async def _hand_over(assistant: Assistant, channel: str, sender: str | None, deliver: Deliver) -> None:
-    notices = await assistant.notifications(channel, sender)
+    try:
+        notices = await assistant.notifications(channel, sender)
+    except Exception:  # noqa: BLE001 - e.g. the database is away for a moment: they stay waiting
+        log.exception("%s: could not collect notifications", channel)
+        return
     by_sender: dict[str, list[Notice]] = {}
     for notice in notices:
         by_sender.setdefault(notice.sender, []).append(notice)
@@ -36,7 +40,10 @@ async def _hand_over(assistant: Assistant, channel: str, sender: str | None, del
         except Exception:  # noqa: BLE001 - an unreachable platform must not stop the courier
             log.exception("%s: could not deliver %d notifications", channel, len(waiting))
             failed = waiting
-        await assistant.undelivered(failed)
+        try:
+            await assistant.undelivered(failed)
+        except Exception:  # noqa: BLE001 - logged with who is concerned, so staff can follow up by phone
+            log.exception("%s: %d notifications for %s… could not be put back", channel, len(failed), citizen[:6])
 
 
 async def _run(assistant: Assistant, channel: str, deliver: Deliver) -> None:

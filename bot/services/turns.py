@@ -60,6 +60,7 @@ class TurnLog:
         self._unanswered: list[dict] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     def record_turn(self, turn: TurnRecord) -> None:
         self._turns.append(dict(turn.__dict__))  # flat fields: no need for asdict's deep copy
@@ -86,6 +87,11 @@ class TurnLog:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def flush(self) -> None:
+        """Write what is queued; when it returns, everything recorded before the call is written."""
+        async with self._flushing:  # wait for a flush in flight: it holds rows taken before this call
+            await self._write_queued()
+
+    async def _write_queued(self) -> None:
         turns, self._turns = self._turns, []
         unanswered, self._unanswered = self._unanswered, []
         attempts, self._attempts = self._attempts + (self.attempts() if self.attempts else []), []

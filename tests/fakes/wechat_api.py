@@ -25,6 +25,7 @@ class FakeWeChatApi(FakeServer):
     sent: list[dict[str, Any]] = field(default_factory=list)  # message bodies accepted, in order
     # Citizens WeChat will not take customer-service messages for any more (45047: too many since they wrote).
     window_closed: set[str] = field(default_factory=set)
+    down: bool = False  # answer every message call with a gateway error, as an outage would
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/token", self.token)
@@ -47,6 +48,8 @@ class FakeWeChatApi(FakeServer):
 
     async def call(self, request: web.Request) -> web.Response:
         entry: Recorded = await self.record(request)
+        if self.down:
+            return web.Response(status=502, text="Bad Gateway")
         if request.query.get("access_token") != self.current_token:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
         try:

@@ -282,6 +282,21 @@ async def test_when_wechat_says_the_window_is_shut_a_template_message_goes_inste
     assert template["data"]["keyword2"] == {"value": "处理中"}
 
 
+async def test_a_notice_wechat_could_not_take_comes_with_the_next_answer(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
+    openid = _openid()
+    number = await _ticket_for(citizen, openid)
+    fake = channel_server.wechat_api
+    fake.down = True
+    try:
+        await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
+        await fake.settle()
+    finally:
+        fake.down = False
+    assert not any("处理中" in text for text in fake.texts_to(openid))
+    later = await citizen.say(openid, {"user": "你好"})
+    assert "处理中" in "\n".join(later.texts) and number in "\n".join(later.texts)
+
+
 async def test_after_48_hours_without_a_template_the_notice_waits_for_the_next_message(citizen, assistant, channel_server) -> None:  # type: ignore[no-untyped-def]
     openid = _openid()
     await citizen.say(openid, {"user": "我要找人工客服"})
