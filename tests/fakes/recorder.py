@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,20 @@ class FakeServer:
                 await asyncio.wait_for(self._changed.wait(), quiet)
             except asyncio.TimeoutError:
                 return
+
+    async def wait_for(self, condition: Callable[[], bool], limit: float = 10.0) -> None:
+        """Wait until `condition()` holds (zwbot sent what a test expects), failing after `limit` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not condition():
+            remaining = deadline - loop.time()
+            assert remaining > 0, "timed out waiting for zwbot to send"
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        await self.settle()  # and whatever follows it
 
     def calls(self, path_suffix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith(path_suffix)]

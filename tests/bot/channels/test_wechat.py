@@ -21,7 +21,7 @@ from wechatpy.utils import to_text
 
 from bot.services.cases import parse_case
 from bot.services.knowledge import save_item
-from bot.storage import Turn
+from bot.storage import Notification, Turn
 from tests.conftest import WECHAT_AES_KEY as AES_KEY, WECHAT_APP_ID as APP_ID, WECHAT_ENV, WECHAT_TOKEN as TOKEN
 from tests.conftest import app_with, serving
 from tests.drivers.wechat import WeChatDriver, text_message
@@ -186,7 +186,7 @@ async def test_past_the_time_budget_the_answer_comes_by_the_customer_service_api
         body = text_message(openid, "老人证在哪办", uuid.uuid4().int % 10**18).encode()
         first = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
         assert await first.text() == "success"
-        await channel_server.wechat_api.settle()
+        await channel_server.wechat_api.wait_for(lambda: channel_server.wechat_api.texts_to(openid))
         retry = await http.post("/webhooks/wechat", params=_plain_query(), data=body)
         assert await retry.text() == "success"  # the retry does not run the turn again
         await channel_server.wechat_api.settle()
@@ -242,12 +242,25 @@ async def test_a_ticket_update_within_48_hours_is_a_customer_service_message(cit
     fake = channel_server.wechat_api
     before = len(fake.texts_to(openid))
     await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
-    await fake.settle()
+    await fake.wait_for(lambda: len(fake.texts_to(openid)) > before)
     sent = fake.texts_to(openid)[before:]
     assert len(sent) == 1 and number in sent[0] and "处理中" in sent[0]
     raw = fake.calls("message/custom/send")[-1]
     expected = {"touser": openid, "msgtype": "text", "text": {"content": sent[0]}}
     assert raw.body == json.dumps(expected, ensure_ascii=False).encode()  # UTF-8 JSON, Chinese unescaped
+
+
+async def _waiting_for(assistant, openid: str, limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Until a notification for `openid` is back in the outbox (the courier tried and put it back)."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        async with assistant.database.reader() as session:
+            waiting = await session.scalar(select(func.count()).select_from(Notification).where(
+                Notification.sender == openid, Notification.delivered.is_(False)))
+        if waiting:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the notification was not put back"
+        await asyncio.sleep(0.05)
 
 
 async def _silent_for_49_hours(assistant, openid: str) -> None:  # type: ignore[no-untyped-def]
@@ -263,7 +276,7 @@ async def test_after_48_hours_a_ticket_update_is_a_template_message(citizen, ass
     await _silent_for_49_hours(assistant, openid)
     fake = channel_server.wechat_api
     await assistant.workflows.tickets.change_status(number, "已答复", "staff1", "已增加座椅")
-    await fake.settle()
+    await fake.wait_for(lambda: fake.templates_to(openid))
     [template] = fake.templates_to(openid)
     assert not any("已答复" in text for text in fake.texts_to(openid))
     assert template["template_id"] == "TPL-TICKET"  # from ZWBOT_WECHAT_TEMPLATE_TICKET_UPDATE
@@ -277,7 +290,7 @@ async def test_when_wechat_says_the_window_is_shut_a_template_message_goes_inste
     fake = channel_server.wechat_api
     fake.window_closed.add(openid)  # five customer-service messages already went since the citizen wrote
     await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
-    await fake.settle()
+    await fake.wait_for(lambda: fake.templates_to(openid))
     [template] = fake.templates_to(openid)
     assert template["data"]["keyword2"] == {"value": "处理中"}
 
@@ -289,7 +302,8 @@ async def test_a_notice_wechat_could_not_take_comes_with_the_next_answer(citizen
     fake.down = True
     try:
         await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交后勤部门")
-        await fake.settle()
+        await fake.wait_for(lambda: any(openid.encode() in call.body for call in fake.calls("custom/send")))
+        await _waiting_for(assistant, openid)
     finally:
         fake.down = False
     assert not any("处理中" in text for text in fake.texts_to(openid))
@@ -306,6 +320,7 @@ async def test_after_48_hours_without_a_template_the_notice_waits_for_the_next_m
     fake = channel_server.wechat_api
     await assistant.workflows.handoffs.reply(handoff_id, "staff1", "您好，我是窗口工作人员小李")
     await fake.settle()
+    await _waiting_for(assistant, openid)
     assert fake.templates_to(openid) == [] and not any("小李" in text for text in fake.texts_to(openid))
     later = await citizen.say(openid, {"user": "在吗"})  # staff own the conversation: only their reply comes
     assert later.texts == ["【人工客服】您好，我是窗口工作人员小李"]
@@ -324,7 +339,7 @@ async def test_a_case_status_change_reaches_the_subscribed_wechat_citizen(citize
     number = next(n for n, title in enumerate(answer.buttons, 1) if title == "办好了通知我")
     assert "通知您" in "\n".join((await citizen.say(openid, {"user": str(number)})).texts)
     await assistant.workflows.cases.record([case("ready", "2026-11-26T15:00:00+08:00")])
-    await channel_server.wechat_api.settle()
+    await channel_server.wechat_api.wait_for(lambda: channel_server.wechat_api.texts_to(openid))
     [notice] = channel_server.wechat_api.texts_to(openid)
     assert "【办件进度提醒】" in notice and "XA202611260177" in notice and "待领取" in notice
 

@@ -130,7 +130,7 @@ async def test_a_ticket_update_reaches_the_fan_by_reply_json(fan, assistant, cha
     fan_id = str(fan_id_of(sender))
     before = len(channel_server.weibo_api.texts_to(fan_id))
     await assistant.workflows.tickets.change_status(number, "处理中", "staff1", "已转交停车场管理方")
-    await channel_server.weibo_api.settle()
+    await channel_server.weibo_api.wait_for(lambda: len(channel_server.weibo_api.texts_to(fan_id)) > before)
     [update] = channel_server.weibo_api.texts_to(fan_id)[before:]
     assert number in update and "处理中" in update
 
