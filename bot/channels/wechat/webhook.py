@@ -30,7 +30,6 @@ MAX_BODY_BYTES = 64 * 1024
 
 SETTINGS = web.AppKey("wechat_settings", WeChatSettings)
 REPLIES = web.AppKey("wechat_replies", PassiveReplies)
-CLICKS = web.AppKey("wechat_clicks", dict)
 
 
 def _fresh(settings: WeChatSettings, timestamp: str) -> bool:
@@ -95,7 +94,7 @@ async def receive(request: web.Request) -> web.Response:
     return web.Response(text=reply, content_type="application/xml")
 
 
-def _what_was_said(message: Any, clicks: dict[str, str]) -> str | None:
+def _what_was_said(message: Any, settings: WeChatSettings) -> str | None:
     """The text a WeChat message stands for in the conversation. None: no turn (a fixed notice, or
     an event that needs no answer)."""
     kind = message.type
@@ -108,7 +107,7 @@ def _what_was_said(message: Any, clicks: dict[str, str]) -> str | None:
         if event in ("subscribe", "subscribe_scan"):
             return "/welcome"
         if event == "click":
-            return clicks.get(message.key or "", "/welcome")
+            return settings.click_payloads().get(message.key or "", "/welcome")
     return None
 
 
@@ -129,7 +128,7 @@ async def _answer(request: web.Request, message: Any) -> str | None:
 async def _turn(app: web.Application, message: Any) -> list[str]:
     """Run the turn once; its answer as WeChat text parts (the first one goes back passively)."""
     assistant = app[ASSISTANT]
-    said = _what_was_said(message, app[CLICKS])
+    said = _what_was_said(message, app[SETTINGS])
     if said is not None:
         replies = await assistant.handle(said, message.source, CHANNEL)
     else:
