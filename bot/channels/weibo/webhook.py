@@ -66,12 +66,12 @@ async def receive(request: web.Request) -> web.Response:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return web.Response(status=400, text="body is not JSON")
     if not isinstance(push, dict) or not isinstance(push.get("type"), str) \
-            or not str(push.get("sender_id", "")).strip() or not str(push.get("receiver_id", "")).strip():
-        return web.Response(status=400, text="a push needs type, sender_id and receiver_id")
-    if not isinstance(push.get("data", {}), dict) or not isinstance(push.get("text", ""), str):
+            or not _is_id(push.get("sender_id")) or not _is_id(push.get("receiver_id")):
+        return web.Response(status=400, text="a push needs type, and sender_id and receiver_id as Weibo user ids")
+    if not isinstance(push.get("data") or {}, dict) or not isinstance(push.get("text") or "", str):
         return web.Response(status=400, text="data must be an object and text a string")
     fan = str(push["sender_id"])
-    key = "|".join([fan, str(push.get("created_at", "")), push["type"], push.get("text", ""),
+    key = "|".join([fan, str(push.get("created_at", "")), push["type"], push.get("text") or "",
                     json.dumps(push.get("data") or {}, sort_keys=True, ensure_ascii=False)])
     first = await request.app[REPLIES].answer(key, fan, lambda: _turn(request.app, push))
     if first is None:
@@ -79,10 +79,16 @@ async def receive(request: web.Request) -> web.Response:
     return web.json_response(passive_reply(push, first))
 
 
+def _is_id(value: Any) -> bool:
+    """Weibo user ids are numbers (sent as JSON numbers or digit strings)."""
+    return (isinstance(value, int) and not isinstance(value, bool) and value > 0) or \
+        (isinstance(value, str) and value.isdigit() and len(value) <= 20)
+
+
 def _what_was_said(push: dict[str, Any]) -> str | None:
     """The text a push stands for in the conversation; None: no turn."""
     if push["type"] == "text":
-        return push.get("text", "")
+        return push.get("text") or ""
     if push["type"] == "event" and str((push.get("data") or {}).get("subtype", "")).lower() in WELCOME_EVENTS:
         return "/welcome"
     return None

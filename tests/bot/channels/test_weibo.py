@@ -75,6 +75,8 @@ async def test_unsigned_or_malformed_pushes_are_refused_with_a_reason(weibo) -> 
     missing = await weibo.post("/webhooks/weibo", params=signed, json={"type": "text", "text": "你好"})
     assert missing.status == 400 and "sender_id" in await missing.text()
     assert (await weibo.post("/webhooks/weibo", params=signed, json=[1, 2])).status == 400
+    huge_id = dict(push, sender_id="9" * 500)
+    assert (await weibo.post("/webhooks/weibo", params=signed, json=huge_id)).status == 400
     assert (await weibo.post("/webhooks/weibo", params=signed, data=b"{" + b" " * 70000 + b"}")).status == 413
 
 
