@@ -17,11 +17,9 @@ from bot.config import load_settings
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
-    try:
-        import uvloop  # a faster event loop where available
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+    # asyncio's own loop, not uvloop: under saturation (100 connections) uvloop served some
+    # connections late, a p99 of 0.5–0.9 s against 72 ms here at the same throughput (make bench).
+    return asyncio.run(coroutine)
 
 
 def _echo_json(value: object) -> None:
