@@ -106,6 +106,10 @@ class Assistant:
         """A response from domain.yml, for what a channel says without a turn (e.g. "text only, please")."""
         return self.agent.domain.render(name, values)
 
+    def as_text(self, messages: list[BotMessage]) -> str:
+        """`messages` as one text with buttons as numbered options (WeChat, Weibo)."""
+        return self.agent.domain.as_text(messages)
+
     async def notifications(self, channel: str, sender: str | None = None) -> list[Notice]:
         """Messages waiting for citizens of `channel` (case status changes, ticket replies)."""
         return await self.agent.notifications(channel, sender)

@@ -1,20 +1,8 @@
-"""Messages for platforms that show only plain text (WeChat, Weibo): buttons become numbered options,
-and long answers are cut at line ends into parts the platform accepts."""
+"""Long answers cut at line ends into parts a platform accepts (WeChat, Weibo, Telegram)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from actions.sdk import BotMessage
-
-
-def with_options(message: BotMessage) -> str:
-    """Buttons become numbered options the citizen can type ("回复 1：…"); zwbot reads the number
-    as that button."""
-    if not message.buttons:
-        return message.text
-    options = "\n".join(f"回复 {n}：{button['title'].split('. ', 1)[-1]}" for n, button in enumerate(message.buttons, 1))
-    return f"{message.text}\n{options}"
 
 
 def utf8_bytes(text: str) -> int:

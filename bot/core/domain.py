@@ -53,3 +53,14 @@ class Domain:
         text = variant.get("text", "").format_map(_Values(values))
         buttons = [{"title": str(b["title"]), "payload": str(b["payload"])} for b in variant.get("buttons") or []]
         return BotMessage(text, buttons)
+
+    def as_text(self, messages: list[BotMessage]) -> str:
+        """Messages for a channel that shows only text: each button becomes a numbered option
+        (formats.button_option), which the agent reads back as that button when typed."""
+        option = str((self.data.get("formats") or {}).get("button_option", "{number}. {title}"))
+        blocks = []
+        for message in messages:
+            lines = [message.text] + [option.format(number=n, title=button["title"].split(". ", 1)[-1])
+                                      for n, button in enumerate(message.buttons, 1)]
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)

@@ -44,7 +44,7 @@ class WeChatCourier:
         last = await assistant.last_message_at(CHANNEL, openid)
         if last is not None and datetime.now(timezone.utc) - last < CUSTOMER_SERVICE_WINDOW:
             try:
-                await send_parts(self.api, openid, wechat_parts([notice.message for notice in notices]))
+                await send_parts(self.api, openid, wechat_parts(assistant.as_text([n.message for n in notices])))
                 return []
             except WeChatApiError as error:
                 if error.code not in WINDOW_CLOSED:

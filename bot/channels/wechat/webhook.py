@@ -135,4 +135,4 @@ async def _turn(app: web.Application, message: Any) -> list[str]:
         notice = _notice_for(message)
         replies = [assistant.response(notice)] if notice else []
     waiting = [notice.message for notice in await assistant.notifications(CHANNEL, message.source)]
-    return wechat_parts(waiting + replies)
+    return wechat_parts(assistant.as_text(waiting + replies))

@@ -35,7 +35,7 @@ def add_routes(app: web.Application, settings: Settings) -> bool:
     app[REPLIES] = PassiveReplies(weibo.budget, api.reply_all)
 
     async def deliver(assistant: Assistant, fan: str, notices: list[Notice]) -> list[Notice]:
-        await api.reply_all(fan, weibo_parts([notice.message for notice in notices]))
+        await api.reply_all(fan, weibo_parts(assistant.as_text([notice.message for notice in notices])))
         return []
 
     async def close_api(app: web.Application) -> AsyncIterator[None]:

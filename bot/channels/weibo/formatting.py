@@ -7,14 +7,12 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from actions.sdk import BotMessage
-from bot.channels.plain_text import split_lines, with_options
+from bot.channels.plain_text import split_lines
 
 MAX_PART_CHARS = 299  # Weibo: a private message must be under 300 Chinese characters
 
 
-def weibo_parts(messages: list[BotMessage]) -> list[str]:
-    text = "\n\n".join(with_options(message) for message in messages)
+def weibo_parts(text: str) -> list[str]:
     return split_lines(text, MAX_PART_CHARS) if text else []
 
 

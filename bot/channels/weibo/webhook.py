@@ -110,4 +110,4 @@ async def _turn(app: web.Application, push: dict[str, Any]) -> list[str]:
         notice = _notice_for(push)
         replies = [assistant.response(notice)] if notice else []
     waiting = [notice.message for notice in await assistant.notifications(CHANNEL, fan)]
-    return weibo_parts(waiting + replies)
+    return weibo_parts(assistant.as_text(waiting + replies))
