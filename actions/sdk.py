@@ -35,6 +35,7 @@ class Tracker:
     channel: str
     slots: dict[str, Any] = field(default_factory=dict)
     latest_message: dict[str, Any] = field(default_factory=dict)
+    client: str | None = None  # the caller's network address, where the channel knows it (REST)
 
     def get_slot(self, name: str) -> Any:
         return self.slots.get(name)

@@ -99,8 +99,10 @@ class Assistant:
     def parse(self, text: str) -> ParseResult:
         return self.interpreter.parse(text)
 
-    async def handle(self, text: str, sender_id: str, channel: str = "rest") -> list[BotMessage]:
-        return await self.agent.handle(UserMessage(text, sender_id, channel))
+    async def handle(self, text: str, sender_id: str, channel: str = "rest",
+                     client: str | None = None) -> list[BotMessage]:
+        """zwbot's answer to one citizen message; `client` is the caller's address where known (REST)."""
+        return await self.agent.handle(UserMessage(text, sender_id, channel, client))
 
     def response(self, name: str, **values: Any) -> BotMessage:
         """A response from domain.yml, for what a channel says without a turn (e.g. "text only, please")."""

@@ -39,6 +39,7 @@ class UserMessage:
     text: str
     sender_id: str
     channel: str = "rest"
+    client: str | None = None  # the caller's network address where the channel knows it (REST)
 
 
 @dataclass
@@ -115,7 +116,7 @@ class Agent:
                 return []
             slots = self.trackers.get(key)
             parse = self._understand(self._pressed_button(slots, text))
-            tracker = Tracker(message.sender_id, message.channel, slots, parse)
+            tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
             services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
                                       self.workflows.ratings, self.workflows.handoffs, self.domain.data,
                                       self.settings, self.turn_log)

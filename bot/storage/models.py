@@ -81,6 +81,7 @@ class UnansweredQuestion(Base):
     sender: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(100), index=True)  # of the item it seemed to be about
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
@@ -128,14 +129,17 @@ class CaseSubscription(Base):
 
 
 class VerificationAttempt(Base):
-    """A try at proving to be a case's applicant; wrong tries are counted per sender per hour."""
+    """A try at proving to be a case's applicant; wrong tries are counted per sender, per case and per
+    client address over the last hour."""
 
     __tablename__ = "verification_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sender_key: Mapped[str] = mapped_column(String(160), index=True)
-    case_no: Mapped[str] = mapped_column(String(40))
+    case_no: Mapped[str] = mapped_column(String(40), index=True)
     success: Mapped[bool] = mapped_column(Boolean)
+    client: Mapped[str | None] = mapped_column(String(64), index=True)  # the REST caller's address
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)  # staff unlocked the case: no longer counted
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
@@ -170,7 +174,7 @@ class Ticket(Base):
     content: Mapped[str] = mapped_column(Text)
     place: Mapped[str] = mapped_column(Text, default="")
     happened: Mapped[str] = mapped_column(Text, default="")
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    phone: Mapped[str] = mapped_column(Text, default="")  # encrypted at rest (bot.storage.cipher)
     channel: Mapped[str] = mapped_column(String(20))
     sender: Mapped[str] = mapped_column(String(128), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -270,3 +274,44 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class TicketCounter(Base):
+    """The last ticket number given out per prefix and day ("TS20261201" → 12345), bumped atomically."""
+
+    __tablename__ = "ticket_counters"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Conversation(Base):
+    """The tracker store: one citizen's dialogue state (slots, an open form), encrypted at rest."""
+
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(128), primary_key=True)
+    slots: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class LoginAttempt(Base):
+    """A staff login try, counted per account and per address to lock out password guessing."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class HealthCheck(Base):
+    """One row `/health` rewrites to prove the database takes writes."""
+
+    __tablename__ = "health_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
