@@ -1,42 +1,82 @@
 """Where conversation state lives between messages, and the per-sender lock that keeps one
 citizen's messages in order.
 
-In one process both are in memory; idle conversations are forgotten after `idle_seconds`.
+Slots are kept in memory for speed and in the database (`ConversationStore`) so that a crash or a
+restart loses no half-filled form. A turn that changes what must not be lost (an open form, a
+rating offer, a verified case) is written before its answer leaves; other changes (the item talked
+about, the buttons offered) are written in the background within `flush_interval` seconds.
+Conversations idle for longer than `idle_seconds` start afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import Any
 
+from bot.services.conversations import ConversationKey, ConversationStore
 
-class InMemoryTrackerStore:
-    """Slots per (channel, sender), kept for `idle_seconds` after the last message."""
+log = logging.getLogger(__name__)
 
-    def __init__(self, idle_seconds: float = 7200, max_conversations: int = 100_000) -> None:
+# Slots whose change is written before the answer: losing them would lose what the citizen told us
+# (a form's answers) or let a promise lapse (a rating offer, a case the citizen proved is theirs).
+DURABLE_SLOTS = ("form", "rating_subject", "rating_pending", "verified_case")
+
+
+class TrackerStore:
+    def __init__(self, store: ConversationStore | None, idle_seconds: float = 7200,
+                 max_cached: int = 100_000, flush_interval: float = 0.2) -> None:
+        """`store` None keeps conversations in memory only (tests of the core without a database)."""
+        self.store = store
         self.idle_seconds = idle_seconds
-        self.max_conversations = max_conversations
-        self._slots: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.max_cached = max_cached
+        self.flush_interval = flush_interval
+        self._cache: OrderedDict[ConversationKey, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._dirty: dict[ConversationKey, dict[str, Any]] = {}
+        self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
-    def get(self, key: str) -> dict[str, Any]:
-        entry = self._slots.get(key)
+    async def get(self, key: ConversationKey) -> dict[str, Any]:
+        """A copy of the conversation's slots ({} for a new or long-idle conversation)."""
+        entry = self._cache.get(key)
+        if entry is None and key in self._dirty:  # evicted from the cache before its background write
+            entry = (time.monotonic(), self._dirty[key])
+        if entry is None and self.store is not None:
+            loaded = await self.store.load(key)
+            if loaded is not None:
+                slots, written = loaded
+                age = (datetime.now(timezone.utc) - written).total_seconds()
+                entry = (time.monotonic() - age, slots)
+                self._remember(key, entry)
         if entry is None or time.monotonic() - entry[0] > self.idle_seconds:
             return {}
         return dict(entry[1])
 
-    def save(self, key: str, slots: dict[str, Any]) -> None:
-        self._slots[key] = (time.monotonic(), slots)
-        self._slots.move_to_end(key)
-        while len(self._slots) > self.max_conversations:
-            self._slots.popitem(last=False)
+    async def save(self, key: ConversationKey, slots: dict[str, Any], before: dict[str, Any] | None = None) -> None:
+        """Keep `slots`. When a durable slot differs from `before` the write reaches the database
+        before this returns (and raises if it cannot: the caller must not claim the turn happened)."""
+        if self.store is not None and before is not None and \
+                any(slots.get(name) != before.get(name) for name in DURABLE_SLOTS):
+            await self.store.save({key: slots})
+            self._dirty.pop(key, None)
+        elif self.store is not None:
+            self._dirty[key] = slots
+        self._remember(key, (time.monotonic(), slots))
+
+    def _remember(self, key: ConversationKey, entry: tuple[float, dict[str, Any]]) -> None:
+        self._cache[key] = entry
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.max_cached:
+            self._cache.popitem(last=False)
 
     @asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
+    async def lock(self, key: ConversationKey) -> AsyncIterator[None]:
         """Hold while handling a message of `key`: the next one of that sender waits its turn."""
         lock = self._locks.get(key)
         if lock is None:
@@ -47,3 +87,35 @@ class InMemoryTrackerStore:
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(key, None)
+
+    def start(self) -> None:
+        if self._task is None and self.store is not None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def flush(self) -> None:
+        """Write every change kept so far; a failed write is kept for the next try."""
+        if self.store is None:
+            return
+        async with self._flushing:
+            dirty, self._dirty = self._dirty, {}
+            try:
+                await self.store.save(dirty)
+            except Exception:
+                log.warning("could not write %d conversations; will retry", len(dirty), exc_info=True)
+                self._dirty = {**dirty, **self._dirty}
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            if self._dirty:
+                await self.flush()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush()

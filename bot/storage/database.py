@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timezone
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.storage.models import HealthCheck
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -25,14 +29,18 @@ class Database:
             # One connection writes: SQLite has one writer at a time anyway, and a single connection can
             # never deadlock two transactions that both want to write (they queue in the pool instead).
             # Reads go through their own connections, which WAL lets run beside the writer.
-            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
+            # A locked database answers within seconds ("系统繁忙"), not after half a minute.
+            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 5}, pool_size=1,
                                                            max_overflow=0, pool_timeout=60)
-            self.read_engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=4,
+            self.read_engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 5}, pool_size=4,
                                                                 max_overflow=4, pool_timeout=60)
             for engine in (self.engine, self.read_engine):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # pool_pre_ping drops connections a restarted server closed; a short connect timeout keeps a
+            # server that does not answer from holding a citizen's turn.
+            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                                              connect_args={"timeout": 3})
             self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
@@ -54,10 +62,12 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade)
 
-    async def ping(self) -> bool:
+    async def writable(self, timeout: float = 2.0) -> bool:
+        """Does the database take a write within `timeout` seconds? (A real one: a read-only,
+        full or locked database answers SELECT 1 but cannot keep a citizen's complaint.)"""
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with asyncio.timeout(timeout), self.sessions() as session, session.begin():
+                await session.merge(HealthCheck(id=1, checked_at=datetime.now(timezone.utc)))
             return True
         except Exception:  # noqa: BLE001 - health reports any failure as "down"
             return False
