@@ -69,6 +69,8 @@ class PassiveReplies:
             task.add_done_callback(self._sending.discard)
 
     async def _send_quietly(self, recipient: str, parts: list[str]) -> None:
+        if self.send is None:
+            return
         try:
             await self.send(recipient, parts)
         except Exception:  # noqa: BLE001 - the answer is in the turn log; a failed push must not crash the loop

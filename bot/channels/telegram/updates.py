@@ -38,8 +38,16 @@ class Incoming:
     callback_query_id: str | None = None
 
 
+def _chat_id(value: object) -> str | None:
+    """A chat id as zwbot keys conversations; None for what Telegram never sends (Update.de_json
+    does not check field types, so a forged update can put anything here)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _from_message(message: Message) -> Incoming | None:
-    chat_id = str(message.chat.id)
+    chat_id = _chat_id(getattr(message.chat, "id", None))
+    if chat_id is None or not isinstance(message.text, (str, type(None))):
+        return None
     if message.text is not None:
         words = message.text.split(maxsplit=1)
         # /start is what Telegram sends when someone opens the bot (also as /start@bot or with a deep link).
@@ -55,17 +63,20 @@ def _from_message(message: Message) -> Incoming | None:
 
 def read_update(update: Update, payloads: ButtonPayloads) -> Incoming | None:
     """The citizen action an update stands for; None when it needs nothing (edits, service messages,
-    updates of kinds zwbot does not use)."""
+    updates of kinds zwbot does not use) or has a shape Telegram never sends."""
     query = update.callback_query
     if query is not None:
-        chat_id = str(query.message.chat.id if query.message is not None else query.from_user.id)
+        chat = query.message.chat if query.message is not None else query.from_user
+        chat_id = _chat_id(getattr(chat, "id", None))
+        if chat_id is None or not isinstance(query.id, str) or not isinstance(query.data, (str, type(None))):
+            return None
         if query.data is None:
             return Incoming(chat_id, callback_query_id=query.id)
         payload = payloads.payload_of(query.data)
         if payload is None:
             return Incoming(chat_id, response="utter_button_expired", callback_query_id=query.id)
         return Incoming(chat_id, text=payload, callback_query_id=query.id)
-    return _from_message(update.message) if update.message is not None else None
+    return _from_message(update.message) if isinstance(update.message, Message) else None
 
 
 @dataclass

@@ -13,7 +13,14 @@ from bot.channels.passive import PassiveReplies
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.delivery import CHANNEL, WeChatCourier, send_parts
 from bot.channels.wechat.settings import WeChatSettings, wechat_settings
-from bot.channels.wechat.webhook import REPLIES, SETTINGS, receive, verify_url
+from bot.channels.wechat.webhook import (
+    REPLAYS,
+    REPLIES,
+    SETTINGS,
+    receive,
+    replay_memory,
+    verify_url,
+)
 from bot.config import Settings
 
 __all__ = ["add_routes", "make_api", "wechat_settings"]
@@ -34,6 +41,7 @@ def add_routes(app: web.Application, settings: Settings) -> bool:
     if wechat is None:
         return False
     app[SETTINGS] = wechat
+    app[REPLAYS] = replay_memory(wechat)
     app.router.add_get("/webhooks/wechat", verify_url)
     app.router.add_post("/webhooks/wechat", receive)
     if not wechat.can_send:

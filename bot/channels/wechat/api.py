@@ -53,13 +53,13 @@ class WeChatApi(PlatformClient):
                 return self._token
             if self.redis is None:
                 return await self._fetch()
-            shared = await self.redis.get(self._shared_key)
-            if shared and shared.decode() != stale:
-                return self._keep(shared.decode(), await self.redis.ttl(self._shared_key))
+            shared = _text(await self.redis.get(self._shared_key))
+            if shared and shared != stale:
+                return self._keep(shared, await self.redis.ttl(self._shared_key))
             async with self.redis.lock(f"{self._shared_key}:lock", timeout=15, blocking_timeout=15):
-                shared = await self.redis.get(self._shared_key)  # another worker may have just refreshed
-                if shared and shared.decode() != stale:
-                    return self._keep(shared.decode(), await self.redis.ttl(self._shared_key))
+                shared = _text(await self.redis.get(self._shared_key))  # another worker may have just refreshed
+                if shared and shared != stale:
+                    return self._keep(shared, await self.redis.ttl(self._shared_key))
                 token = await self._fetch()
                 await self.redis.set(self._shared_key, token, ex=max(int(self._expires - time.monotonic()), 1))
                 return token
@@ -103,3 +103,8 @@ class WeChatApi(PlatformClient):
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("menu/create", menu)
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """A Redis reply as text (the client returns bytes unless told to decode)."""
+    return value.decode() if isinstance(value, bytes) else value

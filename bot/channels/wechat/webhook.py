@@ -2,27 +2,33 @@
 
 A reply is given passively when the turn is ready within the time budget (well under WeChat's
 5 s); otherwise zwbot answers `success` and delivers by the customer-service API. WeChat retries a
-delivery up to three times: a retry joins the turn already running (dedupe by MsgId, events by
-sender + time + event) and gets the same answer.
+delivery up to three times: a retry joins the turn already running (dedupe by sender + MsgId,
+events by sender + time + event) and gets the same answer.
+
+Plain mode signs only the query, so each signed (timestamp, nonce) is remembered with its body's
+hash while the timestamp is fresh: the same URL with another body gets 403 (see replay.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
-from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as EncryptedEcho
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.utils import check_signature
+from wechatpy.replies import TextReply  # type: ignore[import-untyped]
 
 from bot.channels import ASSISTANT
+from bot.channels.bodies import read_body
 from bot.channels.passive import PassiveReplies
+from bot.channels.replay import ReplayGuard, ReplayMemory, window_for
 from bot.channels.wechat.delivery import CHANNEL
 from bot.channels.wechat.formatting import wechat_parts
+from bot.channels.wechat.messages import MalformedMessage, WeChatMessage, read_message
 from bot.channels.wechat.settings import WeChatSettings
 
 log = logging.getLogger(__name__)
@@ -30,12 +36,30 @@ MAX_BODY_BYTES = 64 * 1024
 
 SETTINGS = web.AppKey("wechat_settings", WeChatSettings)
 REPLIES = web.AppKey("wechat_replies", PassiveReplies)
+REPLAYS = web.AppKey("wechat_replays", ReplayGuard)
+
+
+def replay_memory(settings: WeChatSettings) -> ReplayGuard:
+    return ReplayMemory(window_for(settings.max_skew))
+
+
+def _digits(text: str) -> bool:
+    """A plausible timestamp: str.isdigit() also accepts "²", and int() refuses 4,300+ digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
+
+
+def _plain_signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> bool:
+    """Tencent's plain-mode signature: sha1 of the sorted token, timestamp and nonce, compared in
+    constant time (wechatpy's check_signature compares with !=)."""
+    parts = sorted(part.encode("utf-8", "surrogatepass") for part in (token, timestamp, nonce))
+    expected = hashlib.sha1(b"".join(parts)).hexdigest().encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))
 
 
 def _fresh(settings: WeChatSettings, timestamp: str) -> bool:
     if settings.max_skew == 0:
         return True
-    return timestamp.isdigit() and abs(time.time() - int(timestamp)) <= settings.max_skew
+    return _digits(timestamp) and abs(time.time() - int(timestamp)) <= settings.max_skew
 
 
 async def verify_url(request: web.Request) -> web.Response:
@@ -50,8 +74,8 @@ async def verify_url(request: web.Request) -> web.Response:
             # An encrypted echostr (the WXBizMsgCrypt verification): answer its plaintext.
             crypto = EncryptedEcho(settings.token, settings.aes_key, settings.app_id)
             echostr = crypto.check_signature(query["msg_signature"], timestamp, nonce, echostr)
-        else:
-            check_signature(settings.token, signature, timestamp, nonce)
+        elif not _plain_signature_ok(settings.token, signature, timestamp, nonce):
+            return web.Response(status=403, text="invalid signature")
     except InvalidSignatureException:
         return web.Response(status=403, text="invalid signature")
     except Exception:  # noqa: BLE001 - an echostr that does not decrypt
@@ -63,10 +87,8 @@ async def receive(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     query = request.query
     timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return web.Response(status=413, text="body too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
         return web.Response(status=413, text="body too large")
     if not _fresh(settings, timestamp):
         return web.Response(status=403, text="stale timestamp")
@@ -77,55 +99,61 @@ async def receive(request: web.Request) -> web.Response:
     try:
         if crypto is not None:
             xml = crypto.decrypt_message(body.decode("utf-8"), query.get("msg_signature", ""), timestamp, nonce)
+        elif not _plain_signature_ok(settings.token, query.get("signature", ""), timestamp, nonce):
+            return web.Response(status=403, text="invalid signature")
         else:
-            check_signature(settings.token, query.get("signature", ""), timestamp, nonce)
             xml = body.decode("utf-8")
-        message = parse_message(xml)
     except InvalidSignatureException:
         return web.Response(status=403, text="invalid signature")
-    except Exception:  # noqa: BLE001 - malformed XML, bad encoding, broken ciphertext: the sender's fault
+    except Exception:  # noqa: BLE001 - bad encoding, broken ciphertext or envelope: the sender's fault
         return web.Response(status=400, text="malformed message")
+    # Plain mode only: in safe mode msg_signature covers the ciphertext, so another body cannot
+    # pass, and a retry WeChat encrypted afresh must not look like one. After the signature check,
+    # so nobody can fill the memory or claim a pair first.
+    if crypto is None and not await request.app[REPLAYS].admit(timestamp, nonce, body):
+        return web.Response(status=403, text="replayed signature with a different body")
+    try:
+        message = read_message(xml if isinstance(xml, str) else xml.decode("utf-8"))
+    except (MalformedMessage, UnicodeDecodeError) as error:
+        return web.Response(status=400, text=f"malformed message: {error}")
     text = await _answer(request, message)
     if text is None:
         return web.Response(text="success")
-    reply = create_reply(text, message).render()
+    reply = TextReply(source=message.target, target=message.source, content=text).render()
     if crypto is not None:
         reply = crypto.encrypt_message(reply, nonce, timestamp)
     return web.Response(text=reply, content_type="application/xml")
 
 
-def _what_was_said(message: Any, settings: WeChatSettings) -> str | None:
+def _what_was_said(message: WeChatMessage, settings: WeChatSettings) -> str | None:
     """The text a WeChat message stands for in the conversation. None: no turn (a fixed notice, or
     an event that needs no answer)."""
-    kind = message.type
-    if kind == "text":
+    if message.kind == "text":
         return message.content
-    if kind == "voice":
-        return getattr(message, "recognition", None) or None
-    if kind == "event":
-        event = (message.event or "").lower()
-        if event in ("subscribe", "subscribe_scan"):
+    if message.kind == "voice":
+        return message.recognition or None
+    if message.kind == "event":
+        if message.event in ("subscribe", "subscribe_scan"):
             return "/welcome"
-        if event == "click":
-            return settings.click_payloads().get(message.key or "", "/welcome")
+        if message.event == "click":
+            return settings.click_payloads().get(message.event_key or "", "/welcome")
     return None
 
 
-def _notice_for(message: Any) -> str | None:
+def _notice_for(message: WeChatMessage) -> str | None:
     """The fixed notice for what zwbot cannot read (voice without text, images, …); events get none."""
-    if message.type == "event":
+    if message.kind == "event":
         return None
-    return "utter_voice_needs_text" if message.type == "voice" else "utter_text_only"
+    return "utter_voice_needs_text" if message.kind == "voice" else "utter_text_only"
 
 
-async def _answer(request: web.Request, message: Any) -> str | None:
+async def _answer(request: web.Request, message: WeChatMessage) -> str | None:
     """The passive reply (first part), or None when there is none or the answer goes by the API."""
-    key = str(message.id) if getattr(message, "id", None) else \
-        f"{message.source}|{message.create_time}|{getattr(message, 'event', '')}"
-    return await request.app[REPLIES].answer(key, message.source, lambda: _turn(request.app, message))
+    return await request.app[REPLIES].answer(message.delivery_key, message.source,
+                                             lambda: _turn(request.app, message))
 
 
-async def _turn(app: web.Application, message: Any) -> list[str]:
+async def _turn(app: web.Application, message: WeChatMessage) -> list[str]:
     """Run the turn once; its answer as WeChat text parts (the first one goes back passively)."""
     assistant = app[ASSISTANT]
     said = _what_was_said(message, app[SETTINGS])

@@ -13,7 +13,15 @@ from bot.channels.passive import PassiveReplies
 from bot.channels.weibo.api import WeiboApi
 from bot.channels.weibo.formatting import weibo_parts
 from bot.channels.weibo.settings import weibo_settings
-from bot.channels.weibo.webhook import CHANNEL, REPLIES, SETTINGS, receive, verify_url
+from bot.channels.weibo.webhook import (
+    CHANNEL,
+    REPLAYS,
+    REPLIES,
+    SETTINGS,
+    receive,
+    replay_memory,
+    verify_url,
+)
 from bot.config import Settings
 from bot.core.agent import Notice
 
@@ -26,6 +34,7 @@ def add_routes(app: web.Application, settings: Settings) -> bool:
     if weibo is None:
         return False
     app[SETTINGS] = weibo
+    app[REPLAYS] = replay_memory(weibo)
     app.router.add_get("/webhooks/weibo", verify_url)
     app.router.add_post("/webhooks/weibo", receive)
     if not weibo.access_token:

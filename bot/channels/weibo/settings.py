@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from bot.config import Settings, read_credentials
 
+# Weibo documents no window; 5 minutes is what WeChat and most signed webhooks allow.
+DEFAULT_MAX_SKEW = 300
+
 
 @dataclass(frozen=True)
 class WeiboSettings:
     app_secret: str  # signs every request Weibo sends us
     access_token: str  # for 2/messages/reply.json; empty = passive replies only
     api_base: str
-    max_skew: int  # seconds a (millisecond) timestamp may be off; 0 = no check
+    max_skew: int  # seconds a (millisecond) timestamp may be off; 0 = no check (not recommended)
     budget: float = 4.0  # seconds to answer passively; Weibo gives up at 5
 
 
@@ -21,7 +24,7 @@ def weibo_settings(settings: Settings) -> WeiboSettings | None:
     secrets = read_credentials(settings.credentials_path).get("weibo", {})
     if not secrets.get("app_secret"):
         return None
-    skew = str(secrets.get("max_skew") or "0")
+    skew = str(secrets.get("max_skew") or DEFAULT_MAX_SKEW).strip()
     return WeiboSettings(app_secret=secrets["app_secret"], access_token=secrets.get("access_token", ""),
                          api_base=(secrets.get("api_base") or "https://m.api.weibo.com").rstrip("/"),
-                         max_skew=int(skew) if skew.isdigit() else 0)
+                         max_skew=int(skew) if skew.isascii() and skew.isdigit() else DEFAULT_MAX_SKEW)

@@ -4,13 +4,16 @@ Every request carries `signature` = sha1 of the sorted app secret, timestamp (mi
 nonce. GET answers `echostr`; POST carries one message or event as JSON. Weibo waits 5 s and tries
 three times, with no message id: a delivery is known by sender + created_at + content. The first
 part of the answer goes back passively; the rest, and everything later, by `2/messages/reply.json`.
+
+The signature covers only the query, so a timestamp more than `max_skew` seconds (default 300)
+from now is refused, and each signed (timestamp, nonce) is remembered with its body's hash for
+as long as it is fresh: the same URL with another body gets 403 (see replay.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -18,8 +21,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels import ASSISTANT
+from bot.channels.bodies import read_body
 from bot.channels.passive import PassiveReplies
+from bot.channels.replay import ReplayGuard, ReplayMemory, window_for
 from bot.channels.weibo.formatting import passive_reply, weibo_parts
+from bot.channels.weibo.pushes import MalformedPush, delivery_key, read_push
 from bot.channels.weibo.settings import WeiboSettings
 
 log = logging.getLogger(__name__)
@@ -29,10 +35,15 @@ WELCOME_EVENTS = {"follow", "subscribe", "scan_follow"}
 
 SETTINGS = web.AppKey("weibo_settings", WeiboSettings)
 REPLIES = web.AppKey("weibo_replies", PassiveReplies)
+REPLAYS = web.AppKey("weibo_replays", ReplayGuard)
+
+
+def replay_memory(settings: WeiboSettings) -> ReplayGuard:
+    return ReplayMemory(window_for(settings.max_skew))
 
 
 def signature_of(app_secret: str, timestamp: str, nonce: str) -> str:
-    return hashlib.sha1("".join(sorted([app_secret, timestamp, nonce])).encode()).hexdigest()
+    return hashlib.sha1("".join(sorted([app_secret, timestamp, nonce])).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _refusal(request: web.Request) -> web.Response | None:
@@ -40,9 +51,10 @@ def _refusal(request: web.Request) -> web.Response | None:
     settings, query = request.app[SETTINGS], request.query
     timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
     expected = signature_of(settings.app_secret, timestamp, nonce)
-    if not hmac.compare_digest(expected, query.get("signature", "")):
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged query may contain any.
+    if not hmac.compare_digest(expected.encode(), query.get("signature", "").encode("utf-8", "surrogatepass")):
         return web.Response(status=403, text="invalid signature")
-    if settings.max_skew and not (timestamp.isdigit()
+    if settings.max_skew and not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20
                                   and abs(time.time() * 1000 - int(timestamp)) <= settings.max_skew * 1000):
         return web.Response(status=403, text="stale timestamp")
     return None
@@ -56,33 +68,21 @@ async def receive(request: web.Request) -> web.Response:
     refused = _refusal(request)
     if refused is not None:
         return refused
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
         return web.Response(status=413, text="body too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        return web.Response(status=413, text="body too large")
+    query = request.query
+    if not await request.app[REPLAYS].admit(query.get("timestamp", ""), query.get("nonce", ""), body):
+        return web.Response(status=403, text="replayed signature with a different body")
     try:
-        push = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return web.Response(status=400, text="body is not JSON")
-    if not isinstance(push, dict) or not isinstance(push.get("type"), str) \
-            or not _is_id(push.get("sender_id")) or not _is_id(push.get("receiver_id")):
-        return web.Response(status=400, text="a push needs type, and sender_id and receiver_id as Weibo user ids")
-    if not isinstance(push.get("data") or {}, dict) or not isinstance(push.get("text") or "", str):
-        return web.Response(status=400, text="data must be an object and text a string")
+        push = read_push(body)
+    except MalformedPush as error:
+        return web.Response(status=400, text=str(error))
     fan = str(push["sender_id"])
-    key = "|".join([fan, str(push.get("created_at", "")), push["type"], push.get("text") or "",
-                    json.dumps(push.get("data") or {}, sort_keys=True, ensure_ascii=False)])
-    first = await request.app[REPLIES].answer(key, fan, lambda: _turn(request.app, push))
+    first = await request.app[REPLIES].answer(delivery_key(push), fan, lambda: _turn(request.app, push))
     if first is None:
         return web.Response(text="")  # Weibo's "no reply": it neither shows anything nor retries
     return web.json_response(passive_reply(push, first))
-
-
-def _is_id(value: Any) -> bool:
-    """Weibo user ids are numbers (sent as JSON numbers or digit strings)."""
-    return (isinstance(value, int) and not isinstance(value, bool) and value > 0) or \
-        (isinstance(value, str) and value.isdigit() and len(value) <= 20)
 
 
 def _what_was_said(push: dict[str, Any]) -> str | None:

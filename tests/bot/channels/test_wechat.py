@@ -10,7 +10,6 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import pytest_asyncio
 import xmltodict
 from aiohttp import ClientSession
@@ -56,8 +55,10 @@ def _openid() -> str:
     return f"o{uuid.uuid4().hex[:27]}"
 
 
-def _plain_query(timestamp: str | None = None, nonce: str = "7") -> dict[str, str]:
+def _plain_query(timestamp: str | None = None, nonce: str | None = None) -> dict[str, str]:
+    """A signed plain-mode query; a new nonce each time, as WeChat sends (zwbot remembers pairs)."""
     timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(uuid.uuid4().int % 10**9)
     signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
 
@@ -112,10 +113,10 @@ async def test_plain_mode_retry_and_bad_bodies(wechat) -> None:  # type: ignore[
     first = await (await wechat.post("/webhooks/wechat", params=query, data=body)).text()
     again = await (await wechat.post("/webhooks/wechat", params=query, data=body)).text()
     assert "【老年人优待证办理】" in first and first == again  # one turn, the same answer
-    assert (await wechat.post("/webhooks/wechat", params=query, data=b"<xml><oops")).status == 400
+    assert (await wechat.post("/webhooks/wechat", params=_plain_query(), data=b"<xml><oops")).status == 400
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml>&a;</xml>'
-    assert (await wechat.post("/webhooks/wechat", params=query, data=bomb)).status == 400
-    assert (await wechat.post("/webhooks/wechat", params=query, data=b"x" * 70000)).status == 413
+    assert (await wechat.post("/webhooks/wechat", params=_plain_query(), data=bomb)).status == 400
+    assert (await wechat.post("/webhooks/wechat", params=_plain_query(), data=b"x" * 70000)).status == 413
     assert (await wechat.post("/webhooks/wechat", params=dict(query, signature="bad"), data=body)).status == 403
 
 
