@@ -32,7 +32,8 @@ class ProgressForm(Form):
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         text = tracker.text.strip()
         if slot == "case_no":
-            found = tracker.entity("case_no") or (_CASE_NO.search(text).group(0) if _CASE_NO.search(text) else None)
+            typed = _CASE_NO.search(text)
+            found = tracker.entity("case_no") or (typed.group(0) if typed else None)
             if not found:
                 dispatcher.utter("utter_progress_bad_case_no")
             return found.upper() if found else None
@@ -44,9 +45,14 @@ class ProgressForm(Form):
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
-        verification = await services.cases.verify(sender_key(tracker), values["case_no"], values["phone_last4"])
+        verification = await services.cases.verify(sender_key(tracker), values["case_no"], values["phone_last4"],
+                                                   client=tracker.client)
         if verification.outcome == "locked":
             dispatcher.utter("utter_progress_locked", phone=services.knowledge.centre.get("phone", ""))
+            return {}
+        if verification.outcome == "case_locked":
+            dispatcher.utter("utter_progress_case_locked", case_no=values["case_no"],
+                             **where_to_ask(verification.item_id, services))
             return {}
         if verification.outcome == "wrong":
             dispatcher.utter("utter_progress_wrong", tries_left=verification.tries_left)
@@ -56,6 +62,18 @@ class ProgressForm(Form):
             return {"form": tracker.slots["form"]}
         tell_case(dispatcher, services, verification.case)
         return {"verified_case": verification.case.case_no}
+
+
+def where_to_ask(item_id: str | None, services: Services) -> dict[str, Any]:
+    """Who can tell the applicant about a case in person: the department of its item (window and
+    phone from the knowledge base), else the centre's own consultation desk and phone."""
+    centre = services.knowledge.centre
+    item = services.knowledge.item(item_id or "") or {}
+    department = services.knowledge.department(item.get("department", "")) or {}
+    location = "".join((item.get("location") or {}).get(k, "") for k in ("hall", "floor", "window"))
+    return {"department": item.get("department") or centre.get("name", ""),
+            "location": location or department.get("window") or services.domain_data["formats"]["centre_desk"],
+            "phone": item.get("phone") or department.get("phone") or centre.get("phone", "")}
 
 
 def tell_case(dispatcher: Dispatcher, services: Services, case: Any) -> None:
@@ -107,8 +125,10 @@ class ActionNotifyMe(Action):
     name = "action_notify_me"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
-        case_no = tracker.get_slot("verified_case")
-        if not case_no:
+        verified = tracker.get_slot("verified_case")
+        asked = (tracker.latest_message.get("payload") or {}).get("case_no") or tracker.entity("case_no") or verified
+        case_no = asked.strip().upper() if isinstance(asked, str) else None
+        if not verified or case_no != verified:  # only the case this conversation proved to be its own
             dispatcher.utter("utter_notify_needs_case")
             return {}
         await services.cases.subscribe(case_no, tracker.channel, tracker.sender_id)

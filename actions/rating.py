@@ -1,4 +1,8 @@
-"""好差评: five levels as buttons (numbers on text-only channels); 不满意 or worse asks why."""
+"""好差评: five levels as buttons (numbers on text-only channels); 不满意 or worse asks why.
+
+A rating is always of one offer: the conversation was invited to rate an answer, a closed ticket or
+a finished hand-off, whose unique subject ("answer:<uuid>", "ticket:<number>", "handoff:<id>") waits
+in the `rating_subject` slot until rated. Each subject takes one rating."""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import hashlib
 import re
 from typing import Any
 
+from actions.complaints import refused_by_ticket_limit
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
+from bot.services.intake import ticket_quota
+from bot.services.ratings import AlreadyRated
 
 LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3), ("还行", 3), ("一般", 3), ("不满意", 2),
                ("非常满意", 5), ("很满意", 5), ("满意", 4)]  # longest first where one contains another
@@ -49,6 +56,11 @@ class RatingForm(Form):
         return tracker.text.strip()[:1000] or None
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        if not tracker.get_slot("rating_subject"):
+            # Ratings are of a service this conversation was just given and invited to rate (an answer,
+            # a closed ticket, a finished hand-off), never typed cold.
+            dispatcher.utter("utter_rating_not_offered", phone=services.knowledge.centre.get("phone", ""))
+            return {"form": None}
         changes = await super().run(dispatcher, tracker, services)
         form = tracker.slots.get("form") or {}
         if form.get("requested") == "level" and dispatcher.messages:
@@ -57,17 +69,25 @@ class RatingForm(Form):
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
-        subject = tracker.get_slot("rating_subject") or "conversation"
+        subject = tracker.get_slot("rating_subject")
+        bad = values["level"] <= 2  # opens a 差评整改 ticket, which counts toward the citizen's ticket limits
+        if bad and await refused_by_ticket_limit(dispatcher, tracker, services):
+            return {}
         key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{subject}|rating".encode()).hexdigest()
-        ticket = await services.ratings.rate(values["level"], subject=subject, channel=tracker.channel,
-                                             sender=tracker.sender_id, reason=values.get("reason", ""),
-                                             department=tracker.get_slot("rating_department") or "市政务服务中心",
-                                             dedupe_key=key)
+        try:
+            ticket = await services.ratings.rate(values["level"], subject=subject, channel=tracker.channel,
+                                                 sender=tracker.sender_id, reason=values.get("reason", ""),
+                                                 department=tracker.get_slot("rating_department") or "市政务服务中心",
+                                                 dedupe_key=key)
+        except AlreadyRated:
+            dispatcher.utter("utter_rating_already")
+            return {"rating_subject": None, "rating_department": None}
         if ticket is not None:
+            ticket_quota(services.tickets.database, services.settings).opened(tracker.client)
             dispatcher.utter("utter_rating_bad_received", number=ticket.number)
         else:
             dispatcher.utter("utter_rating_thanks")
-        return {"rating_subject": None}
+        return {"rating_subject": None, "rating_department": None}
 
 
 def prefill_level(tracker: Tracker) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,9 @@ class ActionThank(Action):
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         if tracker.get_slot("item_id") and not tracker.get_slot("rating_offered"):
             dispatcher.utter("utter_thank_and_rate", buttons=rating_buttons(services.domain_data))
-            return {"rating_offered": True, "rating_pending": True,
-                    "rating_subject": f"answer:{tracker.get_slot('item_id')}"}
+            item = services.knowledge.item(tracker.get_slot("item_id")) or {}
+            # A subject of its own: this one offer takes one rating (RatingService refuses a second).
+            return {"rating_offered": True, "rating_pending": True, "rating_subject": f"answer:{uuid.uuid4().hex}",
+                    "rating_department": item.get("department")}
         dispatcher.utter("utter_thank")
         return {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.console.cases import locked_cases
 from bot.console.guides import kb_item, kb_list, unanswered
 from bot.console.pages import HERE, login, login_page, logout
 from bot.console.reports import dashboard, report_download
@@ -27,6 +28,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/tickets", tickets_page)
     app.router.add_route("*", "/staff/tickets/{number}", ticket_page)
     app.router.add_get("/staff/audit", audit_page)
+    app.router.add_route("*", "/staff/cases/locked", locked_cases)
     app.router.add_get("/staff/dashboard", dashboard)
     app.router.add_get("/staff/kb", kb_list)
     app.router.add_route("*", "/staff/kb/{id}", kb_item)

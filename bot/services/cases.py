@@ -8,31 +8,74 @@ asked to be told gets a `Notification` on their own channel.
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case as case_when
+from sqlalchemy import func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.importers import ImportProblem
 from bot.services.notifications import Outbox
-from bot.storage import Case, CaseEvent, CaseSubscription, Database, Notification, VerificationAttempt
+from bot.storage import (
+    Case,
+    CaseEvent,
+    CaseSubscription,
+    Database,
+    Notification,
+    VerificationAttempt,
+)
 
 STATUSES = ("accepted", "in_review", "suspended", "approved", "rejected", "ready", "collected")
 CSV_COLUMNS = ["case_no", "item_id", "applicant", "phone", "status", "accepted_at", "promised_at", "updated_at",
                "note"]
-MAX_WRONG_TRIES = 5
+MAX_LENGTHS = {"case_no": 40, "item_id": 80, "applicant": 100, "phone": 20}  # the columns' sizes
 TRY_WINDOW = timedelta(hours=1)
+_VERIFY_LOCK_KEY = 0x7A776361  # PostgreSQL advisory lock serialising applicant checks ("zwca")
+
+
+@dataclass(frozen=True)
+class TryLimits:
+    """Wrong tries allowed within TRY_WINDOW (config.yml `limits`)."""
+
+    per_sender: int = 5
+    per_case: int = 10
+    per_client: int = 30
+
+    @classmethod
+    def from_config(cls, limits: dict[str, Any] | None) -> TryLimits:
+        limits = limits or {}
+        return cls(int(limits.get("case_wrong_tries_per_sender", cls.per_sender)),
+                   int(limits.get("case_wrong_tries_per_case", cls.per_case)),
+                   int(limits.get("case_wrong_tries_per_client", cls.per_client)))
 
 
 @dataclass(frozen=True)
 class Verification:
-    outcome: str  # ok | wrong | locked
+    """The outcome of an applicant check.
+
+    ok: `case` is theirs. wrong: `tries_left` more for this sender. locked: this sender (or client
+    address) has used its tries. case_locked: the case takes no tries from anyone for now;
+    `item_id` says which item's department and window can help (None for an unknown number).
+    """
+
+    outcome: str  # ok | wrong | locked | case_locked
     case: Case | None = None
     tries_left: int = 0
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LockedCase:
+    case_no: str
+    item_id: str | None  # None: no such case (someone tried a number that does not exist)
+    wrong_tries: int
+    locked_until: datetime
 
 
 def parse_case(raw: dict[str, Any], where: str, problems: list[ImportProblem]) -> dict[str, Any] | None:
@@ -49,8 +92,12 @@ def parse_case(raw: dict[str, Any], where: str, problems: list[ImportProblem]) -
             problems.append(ImportProblem(where, name, "必填字段为空"))
     if record["status"] and record["status"] not in STATUSES:
         problems.append(ImportProblem(where, "status", f"状态应为 {'/'.join(STATUSES)} 之一，实际为 {record['status']!r}"))
-    if record["phone"] and (not record["phone"].isdigit() or len(record["phone"]) < 7):
-        problems.append(ImportProblem(where, "phone", "手机号应为数字"))
+    if record["phone"] and not (record["phone"].isascii() and record["phone"].isdigit()
+                                and 7 <= len(record["phone"]) <= MAX_LENGTHS["phone"]):
+        problems.append(ImportProblem(where, "phone", "手机号应为 7–20 位数字"))
+    for name, longest in MAX_LENGTHS.items():
+        if len(record[name]) > longest and name != "phone":
+            problems.append(ImportProblem(where, name, f"最长 {longest} 个字符，实际为 {len(record[name])} 个"))
     for name in ("accepted_at", "promised_at"):
         value = text(name)
         try:
@@ -68,7 +115,7 @@ def parse_case(raw: dict[str, Any], where: str, problems: list[ImportProblem]) -
     if updated is not None and updated.tzinfo is None:
         updated = updated.replace(tzinfo=timezone(timedelta(hours=8)))  # the approval system's local time
     # Stored in UTC: SQLite keeps no offset, and comparisons must mean the same instant everywhere.
-    record["updated_at"] = updated.astimezone(timezone.utc) if updated else None
+    record["updated_at"] = updated.astimezone(UTC) if updated else None
     return record if len(problems) == before else None
 
 
@@ -83,19 +130,21 @@ def read_cases_csv(path: Path) -> tuple[list[dict[str, Any]], list[ImportProblem
     if missing:
         return [], [ImportProblem(f"{path}:1", ",".join(sorted(missing)), "表头缺少列")]
     records = []
-    for row in reader:
-        record = parse_case(row, f"{path}:{reader.line_num}", problems)
-        if record is not None:
-            records.append(record)
+    try:
+        for row in reader:
+            record = parse_case(row, f"{path}:{reader.line_num}", problems)
+            if record is not None:
+                records.append(record)
+    except csv.Error as error:  # e.g. a cell over the csv module's field size limit
+        problems.append(ImportProblem(f"{path}:{reader.line_num}", "", f"无法解析：{error}"))
     return records, problems
 
 
 class CaseService:
-    def __init__(self, database: Database, outbox: Outbox | None = None) -> None:
+    def __init__(self, database: Database, outbox: Outbox | None = None, limits: TryLimits | None = None) -> None:
         self.database = database
         self.outbox = outbox
-        self._wrong: dict[str, list[datetime]] = {}
-        self._attempts: list[dict[str, Any]] = []
+        self.limits = limits or TryLimits()
 
     async def record(self, records: list[dict[str, Any]]) -> int:
         """Store status changes (checked records); returns how many were new. Repeats change nothing."""
@@ -146,42 +195,103 @@ class CaseService:
         async with self.database.reader() as session:
             return await session.get(Case, case_no)
 
-    async def verify(self, sender_key: str, case_no: str, last_four: str) -> Verification:
-        """Is `sender_key` the applicant of `case_no`? Five wrong tries in an hour lock further tries.
+    async def verify(self, sender_key: str, case_no: str, last_four: str, client: str | None = None) -> Verification:
+        """Is `sender_key` the applicant of `case_no`? Every try is written before this returns.
 
-        Wrong tries are counted in this process (the attempts table keeps the record, written in the
-        background with the turn log), so a busy hour costs one read per try.
+        Wrong tries within an hour are limited three ways (config.yml `limits`): per sender (then
+        "locked"), per client address where the channel knows one (then "locked"), and per case
+        number from everyone together (then "case_locked": the case reveals nothing, even to the right
+        digits, until the hour has passed or staff unlock it). An unknown case number is counted and
+        answered exactly like a wrong try on a real one. While a sender or case is locked nothing is
+        compared and nothing is recorded, so a locked case cannot leak its digits through the timing
+        of its unlocking.
         """
-        now = datetime.now(timezone.utc)
-        recent = [moment for moment in self._wrong.get(sender_key, []) if now - moment < TRY_WINDOW]
-        if len(recent) >= MAX_WRONG_TRIES:
-            self._wrong[sender_key] = recent
+        if await self._over_own_limits(sender_key, client):  # cheap refusal on the reader
             return Verification("locked")
-        async with self.database.reader() as session:
+        async with self.database.session() as session, session.begin():
+            if self.database.dialect == "postgresql":
+                # Count-then-insert must not interleave across workers (many parallel tries would
+                # all see the count below the limit).
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _VERIFY_LOCK_KEY})
+            now = datetime.now(UTC)
+            by_sender, by_client, by_case = await self._wrong_counts(session, now, sender_key, client, case_no)
+            if by_sender >= self.limits.per_sender or (client is not None and by_client >= self.limits.per_client):
+                return Verification("locked")
             case = await session.get(Case, case_no)
-        success = case is not None and case.phone[-4:] == last_four
-        self._attempts.append({"sender_key": sender_key, "case_no": case_no, "success": success, "created_at": now})
+            if by_case >= self.limits.per_case:
+                return Verification("case_locked", item_id=case.item_id if case else None)
+            success = case is not None and hmac.compare_digest(case.phone[-4:].encode(), last_four.encode())
+            session.add(VerificationAttempt(sender_key=sender_key[:160], case_no=case_no[:40], success=success,
+                                            client=client[:64] if client else None, created_at=now))
         if success:
             return Verification("ok", case)
-        recent.append(now)
-        self._wrong[sender_key] = recent
-        left = MAX_WRONG_TRIES - len(recent)
-        return Verification("locked" if left <= 0 else "wrong", tries_left=max(left, 0))
+        left = self.limits.per_sender - by_sender - 1
+        if left <= 0 or (client is not None and by_client + 1 >= self.limits.per_client):
+            return Verification("locked")
+        if by_case + 1 >= self.limits.per_case:
+            return Verification("case_locked", item_id=case.item_id if case else None)
+        return Verification("wrong", tries_left=left)
 
-    async def load_attempts(self) -> None:
-        """Wrong tries of the last hour, from the attempts table (at start-up)."""
-        since = datetime.now(timezone.utc) - TRY_WINDOW
-        async with self.database.session() as session:
-            rows = (await session.execute(select(VerificationAttempt.sender_key, VerificationAttempt.created_at)
-                                          .where(VerificationAttempt.success.is_(False),
-                                                 VerificationAttempt.created_at >= since))).all()
-        for key, moment in rows:
-            self._wrong.setdefault(key, []).append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    async def _over_own_limits(self, sender_key: str, client: str | None) -> bool:
+        async with self.database.reader() as session:
+            by_sender, by_client, _ = await self._wrong_counts(session, datetime.now(UTC), sender_key,
+                                                               client, None)
+        return by_sender >= self.limits.per_sender or (client is not None and by_client >= self.limits.per_client)
 
-    def take_attempts(self) -> list[dict[str, Any]]:
-        """The attempts made since the last call (the turn log writes them)."""
-        attempts, self._attempts = self._attempts, []
-        return attempts
+    @staticmethod
+    async def _wrong_counts(session: AsyncSession, now: datetime, sender_key: str, client: str | None,
+                            case_no: str | None) -> tuple[int, int, int]:
+        """Wrong tries of the last hour: of this sender, of this client address, of this case (the
+        case count leaves out tries staff cleared by unlocking it)."""
+        attempt = VerificationAttempt
+        wanted = [attempt.sender_key == sender_key]
+        if client is not None:
+            wanted.append(attempt.client == client)
+        if case_no is not None:
+            wanted.append(attempt.case_no == case_no)
+
+        def tally(condition: Any) -> Any:
+            return func.coalesce(func.sum(case_when((condition, 1), else_=0)), 0)
+
+        row = (await session.execute(select(
+            tally(attempt.sender_key == sender_key),
+            tally(attempt.client == client) if client is not None else literal(0),
+            tally((attempt.case_no == case_no) & attempt.cleared.is_(False)) if case_no is not None else literal(0),
+        ).where(attempt.success.is_(False), attempt.created_at >= now - TRY_WINDOW, or_(*wanted)))).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def locked_cases(self) -> list[LockedCase]:
+        """Case numbers locked right now by wrong tries from everyone together, longest-locked last."""
+        now = datetime.now(UTC)
+        async with self.database.reader() as session:
+            rows = (await session.execute(
+                select(VerificationAttempt.case_no, VerificationAttempt.created_at)
+                .where(VerificationAttempt.success.is_(False), VerificationAttempt.cleared.is_(False),
+                       VerificationAttempt.created_at >= now - TRY_WINDOW))).all()
+            tries: dict[str, list[datetime]] = {}
+            for case_no, moment in rows:
+                tries.setdefault(case_no, []).append(_aware(moment))
+            locked = {case_no: sorted(moments, reverse=True) for case_no, moments in tries.items()
+                      if len(moments) >= self.limits.per_case}
+            items = dict((await session.execute(select(Case.case_no, Case.item_id)
+                                                .where(Case.case_no.in_(list(locked))))).all()) if locked else {}
+        # Locked until the limit-th newest wrong try leaves the hour.
+        result = [LockedCase(case_no, items.get(case_no), len(moments),
+                             moments[self.limits.per_case - 1] + TRY_WINDOW)
+                  for case_no, moments in locked.items()]
+        return sorted(result, key=lambda c: c.locked_until, reverse=True)
+
+    async def unlock(self, case_no: str) -> int:
+        """Let `case_no` be checked again (staff saw the applicant): its wrong tries stop counting
+        against the case. They still count against the senders and addresses that made them.
+        Returns how many tries were cleared."""
+        async with self.database.session() as session, session.begin():
+            result = await session.execute(update(VerificationAttempt)
+                                           .where(VerificationAttempt.case_no == case_no,
+                                                  VerificationAttempt.success.is_(False),
+                                                  VerificationAttempt.cleared.is_(False))
+                                           .values(cleared=True))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def subscribe(self, case_no: str, channel: str, sender: str) -> None:
         async with self.database.session() as session:
@@ -193,4 +303,4 @@ class CaseService:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

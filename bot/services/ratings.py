@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.services.privacy import mask_personal
 from bot.services.tickets import TicketService, TicketView
 from bot.storage import Database, Rating
 
@@ -24,6 +25,10 @@ class RatingStats:
         return {"counts": self.counts, "total": self.total, "satisfaction_rate": self.satisfaction_rate}
 
 
+class AlreadyRated(Exception):
+    """This subject (one answer, ticket or hand-off) has its rating already."""
+
+
 class RatingService:
     def __init__(self, database: Database, tickets: TicketService) -> None:
         self.database = database
@@ -31,21 +36,29 @@ class RatingService:
 
     async def rate(self, level: int, *, subject: str, channel: str, sender: str, reason: str = "",
                    department: str = "市政务服务中心", dedupe_key: str) -> TicketView | None:
-        """Store a rating; for 不满意/非常不满意 also open (once) a 差评整改 ticket and return it."""
+        """Store the one rating of `subject`; for 不满意/非常不满意 also open (once) a 差评整改 ticket and
+        return it. Raises AlreadyRated when `subject` was rated before (by anyone): nothing changes.
+
+        Subjects are unique per offer and offered to one conversation, whose turns run one at a
+        time, so checking before writing cannot race with itself."""
         if level not in LEVELS:
             raise ValueError(f"评价等级应为 1-5，实际为 {level}")
+        subject = subject[:40]  # the column's width
+        async with self.database.reader() as session:
+            if await session.scalar(select(Rating.id).where(Rating.subject == subject).limit(1)) is not None:
+                raise AlreadyRated(subject)
         ticket = None
         if level <= 2:
             ticket, _ = await self.tickets.create("rectification", f"【{LEVELS[level]}】{reason}".strip(),
                                                   department=department, channel=channel, sender=sender,
                                                   dedupe_key=dedupe_key)
         async with self.database.session() as session, session.begin():
-            existing = await session.scalar(select(Rating).where(Rating.sender == sender,
-                                                                 Rating.subject == subject,
-                                                                 Rating.channel == channel))
-            if existing is None:
-                session.add(Rating(channel=channel, sender=sender, level=level, subject=subject, reason=reason,
-                                   ticket_number=ticket.number if ticket else None))
+            existing = await session.scalar(select(Rating.id).where(Rating.subject == subject).limit(1))
+            if existing is not None:
+                raise AlreadyRated(subject)
+            session.add(Rating(channel=channel, sender=sender, level=level, subject=subject,
+                               reason=mask_personal(reason),
+                               ticket_number=ticket.number if ticket else None))
         return ticket
 
     async def stats(self) -> RatingStats:

@@ -9,6 +9,7 @@ the key reveals none of these fields.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -49,3 +50,21 @@ def load_cipher(state_dir: Path) -> FieldCipher:
         with os.fdopen(descriptor, "wb") as file:
             file.write(Fernet.generate_key())
     return FieldCipher(path.read_bytes().strip())
+
+
+def load_secret(state_dir: Path, name: str) -> bytes:
+    """A random 32-byte secret of this installation, kept in `<state>/<name>.secret` (made once,
+    readable only by its owner), for keys the operator did not set in the environment."""
+    path = state_dir / f"{name}.secret"
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made before (or by another worker a moment ago)
+    else:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+    secret = path.read_text().strip()
+    if not secret:
+        raise RuntimeError(f"{path} 为空：请删除该文件后重启，或设置相应的环境变量")
+    return secret.encode()

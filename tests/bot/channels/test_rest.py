@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
+import orjson
 import pytest
+from aiohttp import ClientSession, WSServerHandshakeError
+
+from tests.conftest import app_with, serving
 
 
 async def test_health_reports_version_and_database(http) -> None:  # type: ignore[no-untyped-def]
@@ -119,3 +124,101 @@ async def test_every_turn_is_stored(http, assistant, sender) -> None:  # type: i
     assert (turns[1].item_id, turns[1].aspect) == ("mz-lnyd", "time_limit")  # the follow-up's item
     assert "老年人优待证办理" in turns[0].reply and turns[0].latency_ms > 0
     assert not turns[2].answered and [u.text for u in unanswered] == ["帮我点个外卖"]
+
+
+async def test_a_request_without_sender_is_refused(http) -> None:  # type: ignore[no-untyped-def]
+    response = await http.post("/webhooks/rest/webhook", json={"message": "老人证要带啥"})
+    assert response.status == 400 and "sender" in (await response.json())["error"]
+
+
+# ---- web chat identities ----
+
+async def _webchat_identity(http) -> dict:  # type: ignore[no-untyped-def]
+    response = await http.post("/webchat/session")
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    return await response.json()
+
+
+async def _notify(assistant, channel: str, sender: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    from bot.storage import Notification
+
+    async with assistant.database.session() as session, session.begin():
+        session.add(Notification(channel=channel, sender=sender, kind="staff_reply", data={"text": text}))
+    await assistant.workflows.outbox.mark(channel, sender)
+
+
+async def test_web_chat_identity_is_issued_and_required(http, assistant) -> None:  # type: ignore[no-untyped-def]
+    me = await _webchat_identity(http)
+    other = await _webchat_identity(http)
+    assert re.fullmatch(r"wc-[0-9a-f]{32}", me["sender"]) and me["sender"] != other["sender"]
+    headers = {"X-Webchat-Token": me["token"]}
+    answered = await http.post("/webhooks/rest/webhook", json={"sender": me["sender"], "message": "老人证要带啥"},
+                               headers=headers)
+    assert answered.status == 200 and "老年人优待证办理" in (await answered.json())[0]["text"]
+    assert await assistant.turn_log.last_message_at("webchat", me["sender"]) is not None
+
+    await _notify(assistant, "webchat", me["sender"], "您好，这是给您的答复")
+    for refused in ({}, {"X-Webchat-Token": other["token"]}, {"X-Webchat-Token": "0" * 64}):
+        stolen = await http.get("/webhooks/rest/notifications", params={"sender": me["sender"]}, headers=refused)
+        assert stolen.status == 403 and "error" in await stolen.json()
+        posted = await http.post("/webhooks/rest/webhook", json={"sender": me["sender"], "message": "1"},
+                                 headers=refused)
+        assert posted.status == 403
+    mine = await (await http.get("/webhooks/rest/notifications", params={"sender": me["sender"]},
+                                 headers=headers)).json()
+    assert [m["text"] for m in mine] == ["【人工客服】您好，这是给您的答复"]
+
+
+async def test_the_open_rest_channel_never_reaches_a_web_chat_citizen(http, assistant) -> None:  # type: ignore[no-untyped-def]
+    me = await _webchat_identity(http)
+    await _notify(assistant, "webchat", me["sender"], "只给网页上的这位群众")
+    # The same id on the REST channel without the token: refused, and nothing is handed out.
+    assert (await http.get("/webhooks/rest/notifications", params={"sender": me["sender"]})).status == 403
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await http.ws_connect("/webhooks/rest/live", params={"sender": me["sender"]})
+    assert refused.value.status == 403
+    waiting = await assistant.notifications("webchat", me["sender"])
+    assert [n.message.text for n in waiting] == ["【人工客服】只给网页上的这位群众"]
+
+
+async def test_live_socket_takes_the_token_as_subprotocol(http, assistant) -> None:  # type: ignore[no-untyped-def]
+    me = await _webchat_identity(http)
+    protocol = "zwbot-token." + me["token"]
+    async with http.ws_connect("/webhooks/rest/live", params={"sender": me["sender"]}, protocols=[protocol]) as socket:
+        assert socket.protocol == protocol
+        await _notify(assistant, "webchat", me["sender"], "实时送达")
+        pushed = orjson.loads((await asyncio.wait_for(socket.receive(), 5)).data)
+    assert pushed[0]["text"] == "【人工客服】实时送达"
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await http.ws_connect("/webhooks/rest/live", params={"sender": me["sender"]},
+                              protocols=["zwbot-token." + "f" * 64])
+    assert refused.value.status == 403
+
+
+async def test_rest_api_key_when_configured(settings, assistant, monkeypatch, sender) -> None:  # type: ignore[no-untyped-def]
+    app = app_with(settings, assistant, monkeypatch, {"ZWBOT_REST_API_KEY": "integration-key"})
+    async with serving(app) as url, ClientSession(base_url=url) as http:
+        body = {"sender": sender, "message": "老人证要带啥"}
+        assert (await http.post("/webhooks/rest/webhook", json=body)).status == 401
+        assert (await http.post("/webhooks/rest/webhook", json=body, headers={"X-API-Key": "wrong"})).status == 401
+        assert (await http.get("/webhooks/rest/notifications", params={"sender": sender})).status == 401
+        assert (await http.post("/webhooks/rest/webhook", json=body, headers={"X-API-Key": "integration-key"})).status == 200
+        bearer = await http.post("/webhooks/rest/webhook", json=body, headers={"Authorization": "Bearer integration-key"})
+        assert bearer.status == 200
+        # The web chat page has no API key: its own token is its credential.
+        me = await _webchat_identity(http)
+        page = await http.post("/webhooks/rest/webhook", json={"sender": me["sender"], "message": "你好"},
+                               headers={"X-Webchat-Token": me["token"]})
+        assert page.status == 200
+
+
+async def test_webchat_secret_file_is_private_and_stable(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.webchat.identity import WebchatIdentities
+
+    monkeypatch.delenv("ZWBOT_WEBCHAT_SECRET", raising=False)
+    first = WebchatIdentities.configured(tmp_path)
+    issued = first.issue()
+    assert (tmp_path / "webchat.secret").stat().st_mode & 0o777 == 0o600
+    assert WebchatIdentities.configured(tmp_path).valid(issued.sender, issued.token)  # a restart keeps it
+    monkeypatch.setenv("ZWBOT_WEBCHAT_SECRET", "another-key")
+    assert not WebchatIdentities.configured(tmp_path).valid(issued.sender, issued.token)

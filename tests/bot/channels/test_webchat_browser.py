@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -63,3 +64,20 @@ async def test_page_fits_a_phone_screen(page) -> None:  # type: ignore[no-untype
     assert width <= 375
     box = await page.locator("#send").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 375 and box["y"] + box["height"] <= 740
+
+
+async def test_staff_reply_reaches_the_page_under_its_server_issued_identity(page, assistant) -> None:  # type: ignore[no-untyped-def]
+    await page.fill("#text", "转人工")
+    await page.click("#send")
+    await page.locator(".msg.bot").nth(1).wait_for()
+    identity = await page.evaluate("JSON.parse(localStorage.getItem('zwbot-webchat-identity'))")
+    assert re.fullmatch(r"wc-[0-9a-f]{32}", identity["sender"]) and len(identity["token"]) == 64
+    handoff_id = await assistant.workflows.handoffs.open_for("webchat", identity["sender"])
+    assert handoff_id is not None
+    await page.reload()  # the same citizen after a reload: same identity, same live socket
+    await page.locator(".msg.bot").first.wait_for()
+    await assistant.workflows.handoffs.reply(handoff_id, "staff1", "您好，我是工作人员小王")
+    pushed = page.locator(".msg.bot", has_text="【人工客服】您好，我是工作人员小王")
+    await pushed.wait_for(timeout=10_000)
+    again = await page.evaluate("JSON.parse(localStorage.getItem('zwbot-webchat-identity'))")
+    assert again == identity

@@ -104,7 +104,7 @@ async def test_ratings_stats_and_rectification(database) -> None:  # type: ignor
     tickets = TicketService(database)
     ratings = RatingService(database, tickets)
     for n, level in enumerate((5, 5, 4, 3, 2, 1)):
-        ticket = await ratings.rate(level, subject="s", channel="rest", sender=f"u{n}", reason="排队太久",
+        ticket = await ratings.rate(level, subject=f"answer:{n}", channel="rest", sender=f"u{n}", reason="排队太久",
                                     dedupe_key=f"r{n}")
         assert (ticket is not None) == (level <= 2)
     stats = await ratings.stats()

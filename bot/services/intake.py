@@ -1,0 +1,69 @@
+"""How many tickets a citizen may open: complaints, suggestions and 差评整改 tickets from ratings
+(config.yml `limits`: tickets_per_sender_per_day, tickets_per_client_per_hour).
+
+Per sender the count comes from the tickets table (the last 24 hours), so it holds across restarts
+and workers. Per client address (REST / web chat callers) it is counted in this process only: the
+address is not stored with a ticket, and the limit is there to stop one machine flooding staff
+with tickets under ever new sender ids, which a per-process count does (N workers allow N times).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.storage import Database, Ticket
+
+CITIZEN_KINDS = ("complaint", "suggestion", "rectification")
+SENDER_WINDOW = timedelta(days=1)
+CLIENT_WINDOW_SECONDS = 3600.0
+
+
+class TicketQuota:
+    def __init__(self, database: Database, per_sender_per_day: int = 10, per_client_per_hour: int = 30) -> None:
+        self.database = database
+        self.per_sender = per_sender_per_day
+        self.per_client = per_client_per_hour
+        self._by_client: dict[str, deque[float]] = defaultdict(deque)
+
+    async def refuses(self, channel: str, sender: str, client: str | None) -> bool:
+        """True when this citizen (or their machine) has opened as many tickets as allowed for now."""
+        if client is not None and self._recent(client) >= self.per_client:
+            return True
+        since = datetime.now(UTC) - SENDER_WINDOW
+        async with self.database.reader() as session:
+            opened = await session.scalar(select(func.count()).select_from(Ticket).where(
+                Ticket.channel == channel, Ticket.sender == sender, Ticket.kind.in_(CITIZEN_KINDS),
+                Ticket.created_at >= since))
+        return int(opened or 0) >= self.per_sender
+
+    def opened(self, client: str | None) -> None:
+        """A ticket was filed for a caller at `client` (counted against the address)."""
+        if client is not None:
+            self._by_client[client].append(time.monotonic())
+
+    def _recent(self, client: str) -> int:
+        moments = self._by_client.get(client)
+        if moments is None:
+            return 0
+        while moments and time.monotonic() - moments[0] > CLIENT_WINDOW_SECONDS:
+            moments.popleft()
+        if not moments:
+            del self._by_client[client]  # forget quiet addresses: the map stays small
+        return len(moments)
+
+
+_quotas: weakref.WeakKeyDictionary[Database, TicketQuota] = weakref.WeakKeyDictionary()
+
+
+def ticket_quota(database: Database, limits: dict) -> TicketQuota:  # type: ignore[type-arg]
+    """The quota of the assistant using `database` (one per running assistant, made on first use)."""
+    quota = _quotas.get(database)
+    if quota is None:
+        quota = _quotas[database] = TicketQuota(database, int(limits.get("tickets_per_sender_per_day", 10)),
+                                                int(limits.get("tickets_per_client_per_hour", 30)))
+    return quota
