@@ -29,6 +29,12 @@ def _may_edit(login_session: LoginSession, record: dict[str, Any]) -> bool:
     return login_session.member.role != "department" or record.get("department") == login_session.member.department
 
 
+def _question_scope(login_session: LoginSession) -> str | None:
+    """Department staff see the unanswered questions of their department only; None: all of them."""
+    member = login_session.member
+    return None if member.role in ("admin", "supervisor") else (member.department or "")
+
+
 async def kb_list(request: web.Request) -> web.Response:
     login_session = await require(request)
     query = request.query.get("q", "").strip()
@@ -87,10 +93,11 @@ async def unanswered(request: web.Request) -> web.Response:
                 message = "；".join(problems)
             else:
                 ids = [int(i) for i in form.get("ids", "").split(",") if i.strip().isdigit()]
-                await service.resolve(ids)
+                await service.resolve(ids, _question_scope(login_session))
                 await assistant.reload_knowledge()
                 await assistant.staff.audit(login_session.member.username, f"kb_{field}", record["id"], text)
                 raise web.HTTPSeeOther("/staff/unanswered")
     items = sorted((item_id, r["name"]) for item_id, r in assistant.knowledge.items.items())
     return render("unanswered.html", me=login_session.member, csrf=login_session.csrf_token,
-                  groups=await service.groups(), items=items, message=message)
+                  groups=await service.groups(department=_question_scope(login_session)), items=items,
+                  message=message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from bot.assistant import Assistant
 from bot.channels import ASSISTANT
+from bot.channels.client import client_address, is_https
 from bot.services.staff import LoginSession
 from bot.services.tickets import KINDS, STATUSES
 
@@ -70,21 +72,41 @@ def forbidden(login: LoginSession) -> web.Response:
                   message="您只能查看本部门的会话和工单。")
 
 
+# The login page says only these fixed texts: `?error=` carries a code, never words to show.
+LOGIN_ERRORS = {
+    "wrong": "用户名或密码错误",
+    "locked": "密码错误次数过多，该账号或本机已被暂时锁定，请 {minutes} 分钟后再试；如非本人操作，请联系管理员",
+}
+
+
+def cookies_secure(request: web.Request) -> bool:
+    """Cookies go over HTTPS only when ZWBOT_COOKIE_SECURE=1, or when this request came over HTTPS
+    (directly, or as a trusted proxy's X-Forwarded-Proto says)."""
+    return os.environ.get("ZWBOT_COOKIE_SECURE", "").strip() == "1" or is_https(request)
+
+
+def set_console_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+    response.set_cookie(name, value, httponly=True, samesite="Strict", path="/staff", secure=cookies_secure(request))
+
+
 async def login_page(request: web.Request) -> web.Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render("login.html", me=None, csrf=token, error=request.query.get("error"))
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/staff")
+    error = LOGIN_ERRORS.get(request.query.get("error", ""))
+    if error:
+        error = error.format(minutes=int(assistant_of(request).staff.limits.lockout.total_seconds() // 60))
+    response = render("login.html", me=None, csrf=token, error=error)
+    set_console_cookie(request, response, LOGIN_CSRF_COOKIE, token)
     return response
 
 
 async def login(request: web.Request) -> web.Response:
     form = await form_with_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
-    result = await assistant_of(request).staff.login(form.get("username", ""), form.get("password", ""))
-    if result is None:
-        raise web.HTTPSeeOther("/staff/login?error=用户名或密码错误")
-    token, _ = result
+    result = await assistant_of(request).staff.login(form.get("username", ""), form.get("password", ""),
+                                                     client_address(request))
+    if result.outcome != "ok":
+        raise web.HTTPSeeOther(f"/staff/login?error={result.outcome}")
     response = web.HTTPSeeOther("/staff/")
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/staff")
+    set_console_cookie(request, response, SESSION_COOKIE, result.token)
     raise response
 
 
@@ -93,5 +115,6 @@ async def logout(request: web.Request) -> web.Response:
     await form_with_csrf(request, login_session.csrf_token)
     await assistant_of(request).staff.logout(request.cookies.get(SESSION_COOKIE, ""))
     response = web.HTTPSeeOther("/staff/login")
-    response.del_cookie(SESSION_COOKIE, path="/staff")
+    response.del_cookie(SESSION_COOKIE, path="/staff", secure=cookies_secure(request), httponly=True,
+                        samesite="Strict")
     raise response

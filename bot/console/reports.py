@@ -8,8 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.pages import assistant_of, render, require
+from bot.services.staff import LoginSession
 from bot.services.statistics import CentreReport, centre_report
 from bot.services.tickets import today
+
 
 def _period(request: web.Request) -> tuple[date, date]:
     """The ?from=&to= dates (default: this month so far); 400 when they are not dates."""
@@ -23,11 +25,18 @@ def _period(request: web.Request) -> tuple[date, date]:
     return start, end
 
 
-async def _report(request: web.Request) -> CentreReport:
+def _department_scope(login_session: LoginSession) -> str | None:
+    """The one department this member's figures are limited to; None for admins and supervisors."""
+    member = login_session.member
+    return None if member.role in ("admin", "supervisor") else (member.department or "")
+
+
+async def _report(request: web.Request, department: str | None) -> CentreReport:
     assistant = assistant_of(request)
     start, end = _period(request)
-    names = {item_id: record["name"] for item_id, record in assistant.knowledge.items.items()}
-    return await centre_report(assistant.database, start, end, names)
+    names = {item_id: record["name"] for item_id, record in assistant.knowledge.items.items()
+             if department is None or record.get("department") == department}
+    return await centre_report(assistant.database, start, end, names, department)
 
 
 def _bars(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
@@ -37,10 +46,11 @@ def _bars(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
 
 
 async def dashboard(request: web.Request) -> web.Response:
+    """The centre's figures for admins and supervisors; department staff see their department's only."""
     login_session = await require(request)
-    report = await _report(request)
+    report = await _report(request, _department_scope(login_session))
     charts = [
-        _bars("每日咨询量", report.messages_per_day[-31:]),
+        _bars("每日咨询量" if report.department is None else "每日咨询量（本部门事项）", report.messages_per_day[-31:]),
         _bars("热门事项", [(name, count) for _, name, count in report.top_items]),
         _bars("智能助手解答与转人工", [("直接解答", report.answered), ("未能解答", report.messages - report.answered),
                                     ("转人工", report.handoffs)]),
@@ -52,8 +62,12 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def report_download(request: web.Request) -> web.Response:
-    await require(request)
-    report = await _report(request)
+    """The centre-wide report as a file: for admins and supervisors only."""
+    login_session = await require(request)
+    if _department_scope(login_session) is not None:
+        return render("error.html", 403, me=login_session.member, csrf=login_session.csrf_token,
+                      title="403 无权访问", message="全中心统计报表仅限管理员和督办下载；本部门统计请在“统计”页面查看。")
+    report = await _report(request, None)
     name = f"zwbot-report-{report.start}-{report.end}"
     if request.match_info["format"] == "xlsx":
         return web.Response(body=report.xlsx(), headers={

@@ -5,11 +5,13 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from bot.channels.slow_clients import SOCKETS
 from bot.channels.websocket import events_until_closed
 from bot.console.pages import assistant_of, forbidden, form_with_csrf, render, require
 from bot.services.calendar import working_days_between
 from bot.services.staff import LoginSession
-from bot.services.tickets import STATUSES, today
+from bot.services.tickets import STATUSES, flow_refusal, today
+
 
 def _scope(login_session: LoginSession) -> str | None:
     return login_session.member.department if login_session.member.role == "department" else None
@@ -97,18 +99,25 @@ async def ticket_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     if not login_session.member.may_see(ticket.department):
         return forbidden(login_session)
+    may_reopen = login_session.member.role == "admin"
     if request.method == "POST":
         form = await form_with_csrf(request, login_session.csrf_token)
         status = form.get("status", ticket.status)
-        if status not in STATUSES:
-            raise web.HTTPBadRequest(text="状态不正确")
         reply = form.get("reply", "").strip()[:2000]
-        await service.change_status(ticket.number, status, login_session.member.username, reply)
-        await assistant_of(request).staff.audit(login_session.member.username, "ticket", ticket.number,
-                                              f"{status} {reply}".strip())
+        try:
+            await service.change_status(ticket.number, status, login_session.member.username, reply,
+                                        may_reopen=may_reopen)
+        except ValueError as refused:
+            return render("error.html", 400, me=login_session.member, csrf=login_session.csrf_token,
+                          title="无法保存", message=str(refused), back=f"/staff/tickets/{ticket.number}")
+        reopened = ticket.status == STATUSES[-1] and status != ticket.status
+        await assistant_of(request).staff.audit(login_session.member.username,
+                                              "ticket_reopen" if reopened else "ticket", ticket.number,
+                                              f"{ticket.status} → {status} {reply}".strip())
         raise web.HTTPSeeOther(f"/staff/tickets/{ticket.number}")
+    choices = [s for s in STATUSES if flow_refusal(ticket.status, s, True, may_reopen) is None]
     return render("ticket.html", me=login_session.member, csrf=login_session.csrf_token, ticket=ticket,
-                  events=await service.events(ticket.number))
+                  events=await service.events(ticket.number), choices=choices)
 
 
 async def audit_page(request: web.Request) -> web.Response:
@@ -122,12 +131,10 @@ async def audit_page(request: web.Request) -> web.Response:
 async def live(request: web.Request) -> web.WebSocketResponse:
     """Pushes console events (new hand-offs, messages) to a logged-in browser."""
     login_session = await require(request)
-    socket = web.WebSocketResponse(heartbeat=30)
-    await socket.prepare(request)
     assistant = assistant_of(request)
-    async with assistant.live.subscribe("staff") as queue:
+    async with request.app[SOCKETS].open(request) as socket, assistant.live.subscribe("staff") as queue:
         async for event in events_until_closed(socket, queue):
-            if event["type"] == "message":  # only what this member may see
+            if event["type"] in ("message", "handoff"):  # only what this member may see
                 handoff = await assistant.workflows.handoffs.get(event["id"])
                 if handoff is None or not login_session.member.may_see(handoff.department):
                     continue

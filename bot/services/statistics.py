@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "rectification": "�
 class CentreReport:
     start: date
     end: date
+    department: str | None = None  # None: the whole centre
     messages: int = 0
     answered: int = 0
     handoffs: int = 0
@@ -55,6 +56,7 @@ class CentreReport:
 
         rows: list[tuple[str, str, Any]] = [
             ("概况", "统计期间", f"{self.start} 至 {self.end}"),
+            ("概况", "统计范围", self.department or "全中心"),
             ("概况", "咨询消息数", self.messages),
             ("概况", "智能助手直接解答数", self.answered),
             ("概况", "无需人工解答率", share(self.answered_share)),
@@ -95,39 +97,50 @@ class CentreReport:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time.min, CHINA).astimezone(timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, CHINA).astimezone(timezone.utc))
+    return (datetime.combine(start, time.min, CHINA).astimezone(UTC),
+            datetime.combine(end + timedelta(days=1), time.min, CHINA).astimezone(UTC))
 
 
-async def centre_report(database: Database, start: date, end: date, item_names: dict[str, str]) -> CentreReport:
-    """Everything the centre reports for the days `start`..`end` (China time), inclusive."""
+async def centre_report(database: Database, start: date, end: date, item_names: dict[str, str],
+                        department: str | None = None) -> CentreReport:
+    """Everything the centre reports for the days `start`..`end` (China time), inclusive.
+
+    With `department`, only that department's share: questions about its items (the keys of
+    `item_names` then name only its items), its hand-offs and tickets, and the ratings of its tickets.
+    """
     since, until = _bounds(start, end)
-    report = CentreReport(start, end)
+    report = CentreReport(start, end, department=department)
+    citizen_turns: tuple[Any, ...] = (Turn.created_at >= since, Turn.created_at < until, Turn.intent != "handoff")
+    handoffs: tuple[Any, ...] = (Handoff.created_at >= since, Handoff.created_at < until, Handoff.status != "flagged")
+    in_period: tuple[Any, ...] = (Ticket.created_at >= since, Ticket.created_at < until)
+    rated: tuple[Any, ...] = (Rating.created_at >= since, Rating.created_at < until)
+    if department is not None:
+        citizen_turns += (Turn.item_id.in_(list(item_names)),)
+        handoffs += (Handoff.department == department,)
+        in_period += (Ticket.department == department,)
+        rated += (Rating.subject.in_(select("ticket:" + Ticket.number).where(Ticket.department == department)),)
     async with database.session() as session:
-        citizen_turns = (Turn.created_at >= since, Turn.created_at < until, Turn.intent != "handoff")
         report.messages = int(await session.scalar(select(func.count()).select_from(Turn).where(*citizen_turns)) or 0)
         report.answered = int(await session.scalar(select(func.count()).select_from(Turn).where(
             *citizen_turns, Turn.answered.is_(True))) or 0)
-        report.handoffs = int(await session.scalar(select(func.count()).select_from(Handoff).where(
-            Handoff.created_at >= since, Handoff.created_at < until, Handoff.status != "flagged")) or 0)
+        report.handoffs = int(await session.scalar(select(func.count()).select_from(Handoff).where(*handoffs)) or 0)
         moments = (await session.scalars(select(Turn.created_at).where(*citizen_turns))).all()
         per_day: dict[str, int] = {}
         for moment in moments:
-            aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
             day = aware.astimezone(CHINA).date().isoformat()
             per_day[day] = per_day.get(day, 0) + 1
         report.messages_per_day = sorted(per_day.items())
         top = (await session.execute(select(Turn.item_id, func.count()).where(
             *citizen_turns, Turn.item_id.is_not(None)).group_by(Turn.item_id)
             .order_by(func.count().desc()).limit(10))).all()
-        report.top_items = [(item_id, item_names.get(item_id, item_id), int(n)) for item_id, n in top]
-        tickets = (await session.scalars(select(Ticket).where(Ticket.created_at >= since,
-                                                             Ticket.created_at < until))).all()
+        report.top_items = [(str(item_id), item_names.get(str(item_id), str(item_id)), int(n)) for item_id, n in top]
+        tickets = (await session.scalars(select(Ticket).where(*in_period))).all()
         closures = dict((await session.execute(select(TicketEvent.ticket_id, func.min(TicketEvent.created_at))
                                                .where(TicketEvent.status == "已办结")
                                                .group_by(TicketEvent.ticket_id))).all())
-        ratings = (await session.execute(select(Rating.level, func.count()).where(
-            Rating.created_at >= since, Rating.created_at < until).group_by(Rating.level))).all()
+        ratings = (await session.execute(select(Rating.level, func.count()).where(*rated)
+                                         .group_by(Rating.level))).all()
     by_department: dict[str, int] = {}
     for ticket in tickets:
         report.tickets_by_kind[ticket.kind] = report.tickets_by_kind.get(ticket.kind, 0) + 1
@@ -137,7 +150,7 @@ async def centre_report(database: Database, start: date, end: date, item_names: 
             report.closed += 1
             closed_at = closures.get(ticket.id)
             if closed_at is not None:
-                aware = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=timezone.utc)
+                aware = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=UTC)
                 report.closed_on_time += aware.astimezone(CHINA).date() <= ticket.due_at
         elif ticket.due_at < today():
             report.overdue_open += 1

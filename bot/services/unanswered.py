@@ -33,15 +33,20 @@ class UnansweredService:
         self.database = database
         self.similarity = similarity
 
-    async def groups(self, reason: str | None = "no_item", limit: int = 500) -> list[QuestionGroup]:
+    async def groups(self, reason: str | None = "no_item", limit: int = 500,
+                     department: str | None = None) -> list[QuestionGroup]:
         """Open questions, similar ones together, largest groups first.
 
+        With `department`, only questions about that department's items; without, all of them (also
+        those about no department, which only admins and supervisors may see).
         Similar: most character bigrams of the shorter question occur in the other (overlap coefficient).
         """
         async with self.database.session() as session:
             query = select(UnansweredQuestion).where(UnansweredQuestion.resolved.is_(False))
             if reason:
                 query = query.where(UnansweredQuestion.reason == reason)
+            if department is not None:
+                query = query.where(UnansweredQuestion.department == department)
             rows = (await session.scalars(query.order_by(UnansweredQuestion.id.desc()).limit(limit))).all()
         groups: list[tuple[set[str], QuestionGroup]] = []
         for row in rows:
@@ -55,7 +60,10 @@ class UnansweredService:
                 groups.append((grams, QuestionGroup([row.id], [row.text])))
         return sorted((group for _, group in groups), key=lambda g: -len(g.ids))
 
-    async def resolve(self, ids: list[int]) -> None:
+    async def resolve(self, ids: list[int], department: str | None = None) -> None:
+        """Mark these questions dealt with (with `department`: only those of that department)."""
+        query = update(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids))
+        if department is not None:
+            query = query.where(UnansweredQuestion.department == department)
         async with self.database.session() as session, session.begin():
-            await session.execute(update(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids))
-                                  .values(resolved=True))
+            await session.execute(query.values(resolved=True))

@@ -1,5 +1,5 @@
-// Live updates for the staff console: new hand-offs refresh the inbox, new messages appear in the
-// open conversation, and replies are sent without leaving the page.
+// Live updates for the staff console: new hand-offs show a notice that offers a refresh, new messages
+// appear in the open conversation, and replies are sent without leaving the page.
 (function () {
   "use strict";
   var history = document.getElementById("history");
@@ -21,14 +21,36 @@
     history.appendChild(line);
   }
 
+  // A page is never reloaded under a staff member's hands (they may be typing a reply): a notice
+  // offers the refresh instead.
+  var notices = {
+    handoff: "有新的转人工会话，点击刷新",
+    flagged: "有新的情绪预警会话，点击刷新",
+    released: "会话列表有变化，点击刷新",
+    missed: "有新的更新未能实时显示，点击刷新"
+  };
+
+  function showNotice(text) {
+    var notice = document.getElementById("live-notice");
+    if (!notice) {
+      notice = document.createElement("button");
+      notice.type = "button";
+      notice.id = "live-notice";
+      notice.className = "live-notice";
+      notice.addEventListener("click", function () { location.reload(); });
+      document.querySelector("main").insertBefore(notice, document.querySelector("main").firstChild);
+    }
+    notice.textContent = text;
+  }
+
   function connect() {
     var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/staff/ws");
     socket.onmessage = function (message) {
       var event = JSON.parse(message.data);
       if (history && event.type === "message" && String(event.id) === handoffId) {
         addLine(event.author, event.text);
-      } else if (!history && (event.type === "handoff" || event.type === "flagged" || event.type === "released")) {
-        location.reload();
+      } else if (notices[event.type] && (event.type === "missed" || !history)) {
+        showNotice(notices[event.type]);
       }
     };
     socket.onclose = function () { setTimeout(connect, 3000); };
