@@ -8,6 +8,8 @@ from typing import Any
 
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
+from bot.services.intake import ticket_quota
+from bot.services.privacy import mask_personal
 from bot.services.tickets import mask_phone
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
@@ -72,7 +74,8 @@ class TicketForm(Form):
         if len(text) < 2:
             dispatcher.utter("utter_ticket_too_short")
             return None
-        return text[:2000]
+        # The ticket keeps what happened, not the citizen's ID or card numbers; the read-back shows it as filed.
+        return mask_personal(text[:2000])
 
     def looks_like_answer(self, slot: str, text: str) -> bool:
         return slot == "phone" and any(c.isdigit() for c in text)
@@ -88,17 +91,31 @@ class TicketForm(Form):
                      values: dict[str, Any]) -> dict[str, Any]:
         if values.get("confirm") == "cancelled":
             return {"form": None}
+        if await refused_by_ticket_limit(dispatcher, tracker, services):
+            return {}
         form_id = (tracker.slots.get("form") or {}).get("id", "")
         key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{form_id}".encode()).hexdigest()
         phone = values.get("phone", "")
-        ticket, _ = await services.tickets.create(
+        ticket, created = await services.tickets.create(
             self.kind, values["what"], department=values.get("department") or services.settings.get(
                 "default_department", "市政务服务中心"), channel=tracker.channel, sender=tracker.sender_id,
             dedupe_key=key, place=values.get("where", ""), happened=values.get("when", ""),
             phone="" if phone == "declined" else phone)
+        if created:
+            ticket_quota(services.tickets.database, services.settings).opened(tracker.client)
         dispatcher.utter(f"utter_{self.kind}_received", number=ticket.number, department=ticket.department,
                          due=f"{ticket.due_at.year}年{ticket.due_at.month}月{ticket.due_at.day}日")
         return {"last_ticket": ticket.number}
+
+
+async def refused_by_ticket_limit(dispatcher: Dispatcher, tracker: Tracker, services: Services) -> bool:
+    """Has this citizen (or their machine) opened as many tickets as allowed for now? Then say so
+    politely, with the centre's phone, and file nothing."""
+    quota = ticket_quota(services.tickets.database, services.settings)
+    if not await quota.refuses(tracker.channel, tracker.sender_id, tracker.client):
+        return False
+    dispatcher.utter("utter_ticket_limit", phone=services.knowledge.centre.get("phone", ""))
+    return True
 
 
 class ComplaintForm(TicketForm):
@@ -126,4 +143,4 @@ def prefill_from_message(tracker: Tracker) -> dict[str, Any]:
         return {}
     text = tracker.text.strip()
     rest = _TRIGGER.sub("", text)
-    return {"what": text} if len(rest) >= 4 else {}
+    return {"what": mask_personal(text[:2000])} if len(rest) >= 4 else {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import secrets
 import logging
 import sys
 from pathlib import Path
@@ -31,8 +30,12 @@ def _echo_json(value: object) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="详细日志")
 def main(verbose: bool) -> None:
     """zwbot — 政务服务智能助手 (citizen self-service assistant)."""
+    from bot.services.privacy import MaskingFilter
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # on handlers: records of every logger pass them
+        handler.addFilter(MaskingFilter())
 
 
 @main.command()
@@ -43,17 +46,23 @@ def run(host: str, port: int) -> None:
     from aiohttp import web
 
     from bot.assistant import Assistant
-    from bot.server import create_app
+    from bot.server import DRAIN_SECONDS, AddressInUse, bind_listener, create_app, make_runner, until_stopped
+    from bot.services.staff import ensure_first_admin
 
     settings = load_settings()
+    try:
+        listener = bind_listener(host, port)
+    except AddressInUse:
+        raise click.ClickException(f"端口 {host}:{port} 已被占用（可能已有一个 zwbot 在运行）。"
+                                   "请先停止它，或用 --port 换一个端口。") from None
 
     async def serve() -> None:
         assistant = await Assistant.start(settings)
         report = assistant.report
-        if await assistant.staff.count() == 0:
-            password = secrets.token_urlsafe(12)
-            await assistant.staff.add_user("admin", password, "admin", "管理员")
-            click.echo(f"已创建工作台管理员：用户名 admin，密码 {password}（请登录 /staff/ 后妥善保管）")
+        password_file = await ensure_first_admin(assistant.staff, settings.state_dir)
+        if password_file is not None:
+            click.echo(f"已创建工作台管理员 admin，初始密码已写入 {password_file}"
+                       "（仅本用户可读；登录 /staff/ 后请更换密码并删除该文件）")
         if report.imported_items:
             click.echo(f"已从 {settings.knowledge_dir} 导入 {report.imported_items} 个事项")
         click.echo(f"知识库 {report.items} 个事项；NLU 训练 {report.train_seconds:.1f} 秒；"
@@ -62,15 +71,17 @@ def run(host: str, port: int) -> None:
         # walking it again and again under load.
         gc.collect()
         gc.freeze()
-        runner = web.AppRunner(create_app(settings, assistant), access_log=None)
+        runner = make_runner(create_app(settings, assistant), settings)
         await runner.setup()
-        await web.TCPSite(runner, host, port, reuse_port=True, backlog=1024).start()
+        await web.SockSite(runner, listener, shutdown_timeout=DRAIN_SECONDS).start()
         click.echo(f"zwbot 已启动：http://{host}:{port}/  （Ctrl+C 退出）")
         try:
-            await asyncio.Event().wait()
+            await until_stopped()
         finally:
+            # Stop accepting, let turns in flight finish, then write the turn log and conversations.
             await runner.cleanup()
             await assistant.close()
+            click.echo("zwbot 已停止：进行中的消息已处理完毕，记录已写入数据库。")
 
     try:
         _run(serve())
@@ -97,7 +108,7 @@ def shell(sender: str) -> None:
                     break
                 for reply in await assistant.handle(text, sender, "shell"):
                     click.echo(f"助手：{reply.text}")
-                    for n, button in enumerate(reply.buttons, 1):
+                    for button in reply.buttons:
                         click.echo(f"   [{button['title']}]  → 输入：{button['payload']}")
         finally:
             await assistant.close()
@@ -290,9 +301,12 @@ def tickets() -> None:
 def tickets_list(department: str | None, as_json: bool) -> None:
     """Number, kind, department, status, created, due, overdue."""
     from bot.services.tickets import TicketService
+    from bot.storage.cipher import load_cipher
+
+    cipher = load_cipher(load_settings().state_dir)
 
     async def fetch(database):  # type: ignore[no-untyped-def]
-        return await TicketService(database).list(department)
+        return await TicketService(database, cipher=cipher).list(department)
 
     views = _run(_with_database(fetch))
     if as_json:
@@ -304,6 +318,102 @@ def tickets_list(department: str | None, as_json: bool) -> None:
                    f"{v.created_at:%Y-%m-%d %H:%M}  到期 {v.due_at}{'  已超期' if v.overdue else ''}")
     if not views:
         click.echo("暂无工单")
+
+
+PERSONAL_TABLES = {"turns": "对话记录", "conversations": "会话状态", "unanswered_questions": "未答问题",
+                   "handoffs": "人工服务", "handoff_messages": "人工服务消息", "notifications": "通知",
+                   "case_subscriptions": "办件订阅", "verification_attempts": "办件核验记录",
+                   "login_attempts": "工作人员登录记录", "tickets": "工单", "ratings": "评价"}
+
+
+@main.command()
+@click.option("--older-than", "days", type=click.IntRange(min=0), help="删除多少天以前的记录（默认 config.yml 的 "
+              "privacy.keep_days）")
+def purge(days: int | None) -> None:
+    """Delete old turns, conversations, unanswered questions, attempts, notifications and hand-offs."""
+    from datetime import timedelta
+
+    from bot.services.citizens import CitizenData
+    from bot.services.staff import StaffService
+
+    settings = load_settings()
+    if days is None:
+        days = int((settings.pipeline.get("privacy") or {}).get("keep_days", 180))
+
+    async def work(database):  # type: ignore[no-untyped-def]
+        counts = await CitizenData(database).purge(timedelta(days=days))
+        await StaffService(database).audit("cli", "purge", f"older_than:{days}d",
+                                           json.dumps(counts, ensure_ascii=False))
+        return counts
+
+    counts = _run(_with_database(work))
+    click.echo(f"已删除 {days} 天以前的记录：")
+    for table, count in counts.items():
+        click.echo(f"  {PERSONAL_TABLES.get(table, table)}  {count} 条")
+
+
+@main.group()
+def citizen() -> None:
+    """One citizen's personal data: export it, delete it (个人信息保护法)."""
+
+
+def _citizen_options(command):  # type: ignore[no-untyped-def]
+    command = click.option("--sender", required=True, help="群众在该渠道的标识（如 openid）")(command)
+    return click.option("--channel", required=True, help="渠道（rest、webchat、wechat、weibo、telegram …）")(command)
+
+
+@citizen.command("export")
+@_citizen_options
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）")
+def citizen_export(channel: str, sender: str, output: Path | None) -> None:
+    """Everything held about one citizen, as JSON."""
+    from bot.services.citizens import CitizenData, citizen_reference
+    from bot.services.staff import StaffService
+    from bot.storage.cipher import load_cipher
+
+    cipher = load_cipher(load_settings().state_dir)
+
+    async def work(database):  # type: ignore[no-untyped-def]
+        data = await CitizenData(database, cipher).export(channel, sender)
+        await StaffService(database).audit("cli", "citizen_export", citizen_reference(channel, sender),
+                                           str(output or "stdout"))
+        return data
+
+    text = json.dumps(_run(_with_database(work)), ensure_ascii=False, indent=2)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"无法写入 {output}：{error}") from error
+    output.chmod(0o600)  # it holds what the citizen told us
+    click.echo(f"已写入 {output}")
+
+
+@citizen.command("delete")
+@_citizen_options
+@click.option("--yes", is_flag=True, help="不再确认")
+def citizen_delete(channel: str, sender: str, yes: bool) -> None:
+    """Remove everything held about one citizen; their tickets stay with the identity masked."""
+    from bot.services.citizens import CitizenData, citizen_reference
+    from bot.services.staff import StaffService
+
+    if not yes:
+        click.confirm(f"删除 {channel} 渠道群众 {sender} 的全部个人信息？此操作不可撤销", abort=True)
+
+    async def work(database):  # type: ignore[no-untyped-def]
+        removal = await CitizenData(database).delete(channel, sender)
+        await StaffService(database).audit("cli", "citizen_delete", citizen_reference(channel, sender),
+                                           json.dumps(removal.as_dict(), ensure_ascii=False))
+        return removal
+
+    removal = _run(_with_database(work))
+    click.echo(f"已删除 {channel} 渠道该群众的个人信息：")
+    for table, count in removal.deleted.items():
+        click.echo(f"  {PERSONAL_TABLES.get(table, table)}  删除 {count} 条")
+    for table, count in removal.anonymised.items():
+        click.echo(f"  {PERSONAL_TABLES.get(table, table)}  保留 {count} 条（身份已去除）")
 
 
 @main.group()
@@ -378,7 +488,7 @@ def report(start, end, fmt: str, output: Path | None) -> None:  # type: ignore[n
         return await centre_report(database, start.date(), end.date(), names)
 
     result = _run(_with_database(build))
-    if fmt == "xlsx":
+    if fmt == "xlsx" and output is not None:
         output.write_bytes(result.xlsx())
         click.echo(f"已写入 {output}")
         return

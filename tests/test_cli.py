@@ -31,12 +31,13 @@ async def zwbot(new_database_url, tmp_path: Path):  # type: ignore[no-untyped-de
         assert "Traceback" not in result.stderr
         return result
 
+    run.env = env  # type: ignore[attr-defined]
     return run
 
 
 def test_help_lists_every_command(zwbot) -> None:  # type: ignore[no-untyped-def]
     out = zwbot("--help").stdout
-    for command in ("run", "shell", "train", "test", "kb", "bench"):
+    for command in ("run", "shell", "train", "test", "kb", "bench", "purge", "citizen"):
         assert command in out
     assert "import" in zwbot("kb", "--help").stdout
 
@@ -154,3 +155,71 @@ def test_monthly_report(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert "咨询消息数" in zwbot("report", "--from", today, "--to", today, "--format", "csv").stdout
     bad = zwbot("report", "--from", "2026-12-01", "--to", "2026-11-01", ok=False)
     assert bad.returncode != 0 and "早于" in bad.stderr
+
+
+async def test_citizen_export_delete_and_purge_are_audited(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from bot.storage import AuditEntry, Database
+
+    zwbot("shell", "--sender", "cli-pii", stdin="我要投诉，窗口人员态度恶劣\n跳过\n今天\n13766554433\n确认\n/quit\n")
+    exported = json.loads(zwbot("citizen", "export", "--channel", "shell", "--sender", "cli-pii").stdout)
+    assert exported["turns"][0]["text"] == "我要投诉，窗口人员态度恶劣"
+    assert exported["tickets"][0]["phone"] == "13766554433"  # decrypted with the installation's key
+    target = tmp_path / "export.json"
+    assert "已写入" in zwbot("citizen", "export", "--channel", "shell", "--sender", "cli-pii", "--output",
+                          str(target)).stdout
+    assert json.loads(target.read_text(encoding="utf-8"))["channel"] == "shell"
+    assert target.stat().st_mode & 0o077 == 0
+
+    refused = zwbot("citizen", "delete", "--channel", "shell", "--sender", "cli-pii", stdin="n\n", ok=False)
+    assert refused.returncode != 0
+    out = zwbot("citizen", "delete", "--channel", "shell", "--sender", "cli-pii", "--yes").stdout
+    assert "对话记录  删除 5 条" in out and "工单  保留 1 条（身份已去除）" in out
+    after = json.loads(zwbot("citizen", "export", "--channel", "shell", "--sender", "cli-pii").stdout)
+    assert after["turns"] == [] and after["tickets"] == []
+    assert json.loads(zwbot("tickets", "list", "--json").stdout)[0]["content"] == "我要投诉，窗口人员态度恶劣"
+
+    zwbot("shell", "--sender", "cli-old", stdin="老人证要带啥\n/quit\n")
+    assert "对话记录  0 条" in zwbot("purge").stdout  # config.yml keeps 180 days
+    assert "对话记录  1 条" in zwbot("purge", "--older-than", "0").stdout
+    assert zwbot("purge", "--older-than", "-1", ok=False).returncode != 0
+
+    database = Database(zwbot.env["ZWBOT_DATABASE_URL"])
+    try:
+        async with database.reader() as session:
+            entries = (await session.scalars(select(AuditEntry).where(AuditEntry.username == "cli")
+                                             .order_by(AuditEntry.id))).all()
+    finally:
+        await database.close()
+    assert [e.action for e in entries] == ["citizen_export", "citizen_export", "citizen_delete", "citizen_export",
+                                          "purge", "purge"]
+    assert all("cli-pii" not in e.target + e.detail for e in entries)
+
+
+def test_first_run_writes_the_admin_password_to_an_owner_only_file_not_the_output(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], cwd=PROJECT_DIR,
+                              env=zwbot.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and server.stdout is not None:
+            line = server.stdout.readline()
+            lines.append(line)
+            if not line or "zwbot 已启动" in line:
+                break
+    finally:
+        server.terminate()
+        rest, errors = server.communicate(timeout=60)
+    output = "".join(lines) + rest + errors
+    password_file = Path(zwbot.env["ZWBOT_STATE_DIR"]) / "admin-password.txt"
+    assert f"初始密码已写入 {password_file}" in output
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    password = password_file.read_text(encoding="utf-8").split("初始密码：")[1].split()[0]
+    assert len(password) >= 12 and password not in output

@@ -6,19 +6,25 @@ A turn: take the sender's lock, understand the text (or a button payload), pick 
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.complaints import route
 from actions.guide import choice_number
 from actions.rating import level_of, rating_buttons
 from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, BotMessage, Dispatcher, Tracker
 from bot.core.domain import Domain
 from bot.core.mood import conversation_mood
-from bot.core.tracker_store import InMemoryTrackerStore
+from bot.core.tracker_store import TrackerStore
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
@@ -29,9 +35,11 @@ from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
 
+log = logging.getLogger(__name__)
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*)?$", re.DOTALL)
 _CANCEL = re.compile(r"^\s*(取消|算了|不办了|不投诉了|不评了|不查了|退出|不用了)\s*[。！!]?\s*$")
 MAX_TEXT_CHARS = 10_000
+MAX_PAYLOAD_CHARS = 1_000  # our own buttons' payloads are a few dozen characters
 
 
 @dataclass
@@ -68,8 +76,13 @@ class ActionServices:
     unanswered: list[str] = field(default_factory=list)
 
     def log_unanswered(self, tracker: Tracker, reason: str) -> None:
+        """Keep the question for staff, with the department it seemed to be about so that department's
+        staff see it: the department named, else the best item candidate's when it is named or scores
+        well enough to be taken as asked about; None (centre-wide) for a question about nothing we know."""
         self.unanswered.append(reason)
-        self.turn_log.record_unanswered(UnansweredRecord(tracker.channel, tracker.sender_id, tracker.text, reason))
+        department, _ = route(tracker, self)
+        self.turn_log.record_unanswered(UnansweredRecord(tracker.channel, tracker.sender_id, tracker.text, reason,
+                                                         department or None))
 
 
 @dataclass
@@ -85,14 +98,14 @@ class Workflows:
 
 class Agent:
     def __init__(self, interpreter: Interpreter, domain: Domain, knowledge: KnowledgeBase, turn_log: TurnLog,
-                 workflows: Workflows, settings: dict[str, Any], trackers: InMemoryTrackerStore | None = None) -> None:
+                 workflows: Workflows, settings: dict[str, Any], trackers: TrackerStore | None = None) -> None:
         self.interpreter = interpreter
         self.domain = domain
         self.knowledge = knowledge
         self.turn_log = turn_log
         self.workflows = workflows
         self.settings = settings
-        self.trackers = trackers or InMemoryTrackerStore(settings.get("tracker_idle_minutes", 120) * 60)
+        self.trackers = trackers or TrackerStore(None, settings.get("tracker_idle_minutes", 120) * 60)
         self.actions: dict[str, Action] = builtin_actions()
 
     def _action(self, name: str) -> Action:
@@ -102,34 +115,49 @@ class Agent:
         return action
 
     async def handle(self, message: UserMessage) -> list[BotMessage]:
+        """zwbot's answer to one message. When the database cannot keep up (down, locked, or slower
+        than `busy_after_seconds`) the citizen gets the polite busy answer and the conversation stays
+        exactly where it was, so the same message can be sent again."""
         started = time.perf_counter()
-        key = f"{message.channel}:{message.sender_id}"
+        key = (message.channel, message.sender_id)
         text = clean(message.text[:MAX_TEXT_CHARS])
-        async with self.trackers.lock(key):
-            handoff = await self.workflows.handoffs.open_for(message.channel, message.sender_id)
-            if handoff is not None:
-                # Staff own this conversation: the bot keeps quiet and staff see the message.
-                if text:
-                    await self.workflows.handoffs.citizen_said(handoff, text)
-                self._log(message, text, {"intent": {"name": "handoff"}}, Tracker(message.sender_id,
-                          message.channel), [], True, started)
-                return []
-            slots = self.trackers.get(key)
-            parse = self._understand(self._pressed_button(slots, text))
-            tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
-            services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
-                                      self.workflows.ratings, self.workflows.handoffs, self.domain.data,
-                                      self.settings, self.turn_log)
-            dispatcher = Dispatcher(self.domain.render)
-            if not text:
-                dispatcher.utter("utter_empty_message")
-            elif not has_content(text):
-                dispatcher.utter("utter_text_only")
-            else:
-                await self._notice_mood(tracker, dispatcher, services)
-                await self._act(tracker, dispatcher, services)
-            self._remember_buttons(tracker.slots, dispatcher.messages)
-            self.trackers.save(key, tracker.slots)
+        try:
+            async with asyncio.timeout(self.settings.get("busy_after_seconds", 4)):
+                async with self.trackers.lock(key):
+                    return await self._turn(message, key, text, started)
+        except (TimeoutError, SQLAlchemyError, OSError):
+            log.warning("turn of %s… not handled: the database is unavailable", message.sender_id[:6], exc_info=True)
+            busy = self.domain.render("utter_busy", {"phone": self.knowledge.centre.get("phone", "")})
+            self._log(message, text, {"intent": {"name": "busy"}}, Tracker(message.sender_id, message.channel),
+                      [busy], False, started)
+            return [busy]
+
+    async def _turn(self, message: UserMessage, key: tuple[str, str], text: str, started: float) -> list[BotMessage]:
+        handoff = await self.workflows.handoffs.open_for(message.channel, message.sender_id)
+        if handoff is not None:
+            # Staff own this conversation: the bot keeps quiet and staff see the message.
+            if text:
+                await self.workflows.handoffs.citizen_said(handoff, text)
+            self._log(message, text, {"intent": {"name": "handoff"}}, Tracker(message.sender_id,
+                      message.channel), [], True, started)
+            return []
+        slots = await self.trackers.get(key)
+        before = copy.deepcopy(slots)
+        parse = self._understand(self._pressed_button(slots, text))
+        tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
+        services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
+                                  self.workflows.ratings, self.workflows.handoffs, self.domain.data,
+                                  self.settings, self.turn_log)
+        dispatcher = Dispatcher(self.domain.render)
+        if not text:
+            dispatcher.utter("utter_empty_message")
+        elif not has_content(text):
+            dispatcher.utter("utter_text_only")
+        else:
+            await self._notice_mood(tracker, dispatcher, services)
+            await self._act(tracker, dispatcher, services)
+        self._remember_buttons(tracker.slots, dispatcher.messages)
+        await self.trackers.save(key, tracker.slots, before)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
         return dispatcher.messages
 
@@ -172,10 +200,11 @@ class Agent:
 
     @staticmethod
     def _payload_parse(text: str, intent: str, raw: str | None) -> dict[str, Any]:
-        """A button's payload (`/ask_guide{"item_id": "...", "aspect": "..."}`) read as a parse."""
+        """A button's payload (`/ask_guide{"item_id": "...", "aspect": "..."}`) read as a parse; a
+        payload that is not a small flat JSON object reads as no values (the action then asks)."""
         try:
-            values = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
+            values = json.loads(raw) if raw and len(raw) <= MAX_PAYLOAD_CHARS else {}
+        except (ValueError, RecursionError):  # malformed, or nested deeper than the decoder can go
             values = {}
         if not isinstance(values, dict):
             values = {}
@@ -234,7 +263,7 @@ class Agent:
                 rating = self.domain.render("utter_handoff_released", data)
                 rating.buttons = rating_buttons(self.domain.data)
                 messages.append(Notice(notification.id, notification.sender, notification.kind, data, rating))
-                self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
+                await self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
                 continue
             if notification.kind == "case_status":
                 case = await self.workflows.cases.get(data["case_no"])
@@ -245,13 +274,15 @@ class Agent:
             if notification.kind == "ticket_update" and data.get("status") == "已办结":
                 # A closed ticket invites a 好差评 rating of how it was handled.
                 message.buttons = rating_buttons(self.domain.data)
-                self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
+                await self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
             messages.append(Notice(notification.id, notification.sender, notification.kind, data, message))
         return messages
 
-    def _expect_rating(self, channel: str, sender: str, subject: str) -> None:
+    async def _expect_rating(self, channel: str, sender: str, subject: str) -> None:
         """The citizen was just shown rating buttons: their next "1"–"5" is a rating of `subject`."""
-        key = f"{channel}:{sender}"
-        slots = self.trackers.get(key)
-        slots.update(rating_pending=True, rating_subject=subject)
-        self.trackers.save(key, slots)
+        key = (channel, sender)
+        async with self.trackers.lock(key):
+            slots = await self.trackers.get(key)
+            before = dict(slots)
+            slots.update(rating_pending=True, rating_subject=subject)
+            await self.trackers.save(key, slots, before)

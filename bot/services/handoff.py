@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.services.calendar import is_working_day
 from bot.services.live import LiveHub
 from bot.services.notifications import Outbox
+from bot.services.privacy import mask_personal
 from bot.storage import Database, Handoff, HandoffMessage, Notification, Turn
 
 OPEN = ("waiting", "active")
@@ -95,6 +96,9 @@ class HandoffService:
         self.live.publish("staff", {"type": "flagged"})
 
     async def citizen_said(self, handoff_id: int, text: str) -> None:
+        """What the citizen wrote while staff own the conversation, stored and shown with personal
+        numbers masked (staff who need a phone ask for it in a ticket)."""
+        text = mask_personal(text)
         async with self.database.session() as session, session.begin():
             session.add(HandoffMessage(handoff_id=handoff_id, author="citizen", text=text))
         self.live.publish("staff", {"type": "message", "id": handoff_id, "author": "citizen", "text": text})
@@ -151,10 +155,12 @@ class HandoffService:
                                            .order_by(Turn.id))).all()
             messages = (await session.scalars(select(HandoffMessage).where(HandoffMessage.handoff_id == handoff.id)
                                               .order_by(HandoffMessage.id))).all()
+        # Rows are masked when written; masking again covers rows kept from before that.
         lines: list[dict[str, Any]] = []
         for turn in turns:
             if turn.reply:  # while staff owned the conversation the bot said nothing; those are below
-                lines.append({"at": turn.created_at, "author": "citizen", "text": turn.text})
-                lines.append({"at": turn.created_at, "author": "bot", "text": turn.reply})
-        lines += [{"at": m.created_at, "author": m.author, "text": m.text} for m in messages]
+                lines.append({"at": turn.created_at, "author": "citizen", "text": mask_personal(turn.text)})
+                lines.append({"at": turn.created_at, "author": "bot", "text": mask_personal(turn.reply)})
+        lines += [{"at": m.created_at, "author": m.author,
+                   "text": mask_personal(m.text) if m.author == "citizen" else m.text} for m in messages]
         return sorted(lines, key=lambda line: line["at"].replace(tzinfo=None))

@@ -1,22 +1,21 @@
-"""The turn log: every message and its answer, the questions zwbot could not answer, and the
-applicant checks (verification attempts).
+"""The turn log: every message and its answer, and the questions zwbot could not answer.
 
 Turns are written in batches by one background task so that a busy hour costs one commit per
 batch, not one per message. `close()` flushes what is queued, so a clean shutdown loses nothing.
+ID-card, bank-card and phone numbers in texts are masked as they are queued: none is ever stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select
 
-from bot.storage import Database, Turn, UnansweredQuestion, VerificationAttempt
+from bot.services.privacy import mask_personal
+from bot.storage import Database, Turn, UnansweredQuestion
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +41,7 @@ class UnansweredRecord:
     sender: str
     text: str
     reason: str
+    department: str | None = None  # of the item the question seemed to be about (scopes the console)
     resolved: bool = False
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -49,11 +49,8 @@ class UnansweredRecord:
 class TurnLog:
     """Queues turns and unanswered questions; a background task writes them in batches."""
 
-    def __init__(self, database: Database, flush_interval: float = 0.2, batch_size: int = 500,
-                 attempts: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+    def __init__(self, database: Database, flush_interval: float = 0.2, batch_size: int = 500) -> None:
         self.database = database
-        self.attempts = attempts  # where verification attempts wait to be written (CaseService.take_attempts)
-        self._attempts: list[dict[str, Any]] = []
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._turns: list[dict] = []
@@ -63,12 +60,18 @@ class TurnLog:
         self._flushing = asyncio.Lock()
 
     def record_turn(self, turn: TurnRecord) -> None:
-        self._turns.append(dict(turn.__dict__))  # flat fields: no need for asdict's deep copy
+        """Queue a turn; personal numbers in its text and reply are masked before anything keeps them."""
+        row = dict(turn.__dict__)  # flat fields: no need for asdict's deep copy
+        row["text"], row["reply"] = mask_personal(row["text"]), mask_personal(row["reply"])
+        self._turns.append(row)
         if len(self._turns) >= self.batch_size:
             self._wake.set()
 
     def record_unanswered(self, question: UnansweredRecord) -> None:
-        self._unanswered.append(dict(question.__dict__))
+        """Queue a question zwbot could not answer (personal numbers masked)."""
+        row = dict(question.__dict__)
+        row["text"] = mask_personal(row["text"])
+        self._unanswered.append(row)
 
     async def last_message_at(self, channel: str, sender: str) -> datetime | None:
         """When this citizen last wrote (platforms allow free replies only for a while after that)."""
@@ -94,12 +97,11 @@ class TurnLog:
     async def _write_queued(self) -> None:
         turns, self._turns = self._turns, []
         unanswered, self._unanswered = self._unanswered, []
-        attempts, self._attempts = self._attempts + (self.attempts() if self.attempts else []), []
-        if not turns and not unanswered and not attempts:
+        if not turns and not unanswered:
             return
         try:
             async with self.database.session() as session, session.begin():
-                for table, rows in ((Turn, turns), (UnansweredQuestion, unanswered), (VerificationAttempt, attempts)):
+                for table, rows in ((Turn, turns), (UnansweredQuestion, unanswered)):
                     if rows:
                         await session.execute(insert(table), rows)
         except Exception:
@@ -107,7 +109,6 @@ class TurnLog:
             log.exception("could not write %d turns; will retry", len(turns))
             self._turns[:0] = turns
             self._unanswered[:0] = unanswered
-            self._attempts[:0] = attempts
 
     async def _run(self) -> None:
         while True:

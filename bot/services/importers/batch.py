@@ -9,7 +9,15 @@ from typing import Any
 ITEM_KINDS = ("行政许可", "非行政许可审批", "公共服务", "行政确认", "行政给付", "行政征收", "行政裁决",
               "行政奖励", "其他行政权力", "主题")
 MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子版")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}\Z")
+MAX_LENGTHS = {"name": 300, "department": 100}  # the items table's columns
+_COUNT = re.compile(r"^[0-9]{1,9}$")
+
+
+def parse_count(text: str) -> int | None:
+    """A whole number of days, visits or copies written in ASCII digits; None for anything else
+    ("²" and "٣" are digits to `str.isdigit`, and a 5,000-digit number is no count)."""
+    return int(text) if _COUNT.match(text) else None
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ def check_item(record: dict[str, Any], where: str, batch: ImportBatch) -> None:
     for name in ("name", "department", "kind"):
         if not isinstance(record.get(name), str) or not record[name].strip():
             batch.problem(where, name, "必填字段为空")
+        elif len(record[name]) > MAX_LENGTHS.get(name, 100):
+            batch.problem(where, name, f"过长（最多 {MAX_LENGTHS.get(name, 100)} 字）")
     if isinstance(record.get("kind"), str) and record["kind"] not in ITEM_KINDS:
         batch.problem(where, "kind", f"事项类型应为 {'/'.join(ITEM_KINDS)} 之一，实际为 {record['kind']!r}")
     for name in ("aliases", "keywords", "process", "basis", "questions"):
@@ -74,9 +84,9 @@ def check_item(record: dict[str, Any], where: str, batch: ImportBatch) -> None:
     if online is not None and not (isinstance(online, dict) and isinstance(online.get("url", ""), str)):
         batch.problem(where, "online", "应为 {url, note} 或留空")
     steps = record.get("steps")
-    if steps is not None:
-        if not isinstance(steps, list) or not all(isinstance(s, dict) and s.get("title") for s in steps):
-            batch.problem(where, "steps", "主题步骤应为 {title, item, note} 列表")
+    if steps is not None and (not isinstance(steps, list)
+                              or not all(isinstance(s, dict) and s.get("title") for s in steps)):
+        batch.problem(where, "steps", "主题步骤应为 {title, item, note} 列表")
 
 
 def _check_material(material: Any, field_name: str, where: str, batch: ImportBatch) -> None:
@@ -92,16 +102,27 @@ def _check_material(material: Any, field_name: str, where: str, batch: ImportBat
 
 
 def check_references(batch: ImportBatch, known_items: set[str], known_departments: set[str]) -> None:
-    """Cross-record checks: unique ids, departments that exist, theme steps naming real items."""
+    """Cross-record checks: unique ids, departments that exist, theme steps naming real items.
+
+    Values of the wrong type were reported by `check_item` already and are skipped here."""
     seen: dict[str, str] = {}
     for record in batch.items:
         where = record.get("_where", "?")
         item_id = record.get("id")
-        if item_id in seen:
-            batch.problem(where, "id", f"事项编码 {item_id} 重复（另见 {seen[item_id]}）")
-        seen[str(item_id)] = where
-        if known_departments and record.get("department") not in known_departments:
-            batch.problem(where, "department", f"部门 {record.get('department')!r} 不在部门列表中")
-        for index, step in enumerate(record.get("steps") or [], 1):
-            if isinstance(step, dict) and step.get("item") and step["item"] not in known_items:
-                batch.problem(where, f"steps[{index}].item", f"步骤引用的事项 {step['item']!r} 不存在")
+        if isinstance(item_id, str):
+            if item_id in seen:
+                batch.problem(where, "id", f"事项编码 {item_id} 重复（另见 {seen[item_id]}）")
+            seen[item_id] = where
+        department = record.get("department")
+        if known_departments and isinstance(department, str) and department not in known_departments:
+            batch.problem(where, "department", f"部门 {department!r} 不在部门列表中")
+        steps = record.get("steps")
+        for index, step in enumerate(steps if isinstance(steps, list) else [], 1):
+            item = step.get("item") if isinstance(step, dict) else None
+            if item and (not isinstance(item, str) or item not in known_items):
+                batch.problem(where, f"steps[{index}].item", f"步骤引用的事项 {item!r} 不存在")
+
+
+def known_ids(records: list[dict[str, Any]]) -> set[str]:
+    """The item ids among `records` (ids that are not text were reported as problems)."""
+    return {r["id"] for r in records if isinstance(r.get("id"), str)}

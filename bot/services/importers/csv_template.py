@@ -11,7 +11,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-from bot.services.importers.batch import ImportBatch, check_item, check_references
+from bot.services.importers.batch import (
+    ImportBatch,
+    check_item,
+    check_references,
+    known_ids,
+    parse_count,
+)
 
 COLUMNS = ["id", "name", "aliases", "keywords", "department", "kind", "summary", "conditions", "materials",
            "process", "statutory_limit", "committed_limit", "limit_note", "fee", "basis", "hall", "floor",
@@ -34,20 +40,24 @@ def read_csv_template(path: Path) -> ImportBatch:
         batch.problem(f"{path}:1", "", "文件不是 UTF-8 编码（请在表格软件中另存为 UTF-8 CSV）")
         return batch
     reader = csv.DictReader(io.StringIO(content, newline=""))
-    missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
-    if missing:
-        batch.problem(f"{path}:1", ",".join(sorted(missing)), "表头缺少必填列")
+    try:
+        missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
+        if missing:
+            batch.problem(f"{path}:1", ",".join(sorted(missing)), "表头缺少必填列")
+            return batch
+        unknown = set(reader.fieldnames or []) - set(COLUMNS)
+        if unknown:
+            batch.problem(f"{path}:1", ",".join(sorted(unknown)), "表头有无法识别的列")
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            record = record_from_row(row, where, batch)
+            check_item(record, where, batch)
+            record["_where"] = where
+            batch.items.append(record)
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
+        batch.problem(f"{path}:{reader.line_num + 1}", "", f"CSV 格式错误：{error}")
         return batch
-    unknown = set(reader.fieldnames or []) - set(COLUMNS)
-    if unknown:
-        batch.problem(f"{path}:1", ",".join(sorted(unknown)), "表头有无法识别的列")
-    for row in reader:
-        where = f"{path}:{reader.line_num}"
-        record = record_from_row(row, where, batch)
-        check_item(record, where, batch)
-        record["_where"] = where
-        batch.items.append(record)
-    check_references(batch, {r.get("id") for r in batch.items}, set())
+    check_references(batch, known_ids(batch.items), set())
     return batch
 
 
@@ -63,8 +73,8 @@ def record_from_row(row: dict[str, str | None], where: str, batch: ImportBatch) 
         value = cell.get(name, "")
         if value == "":
             record[name] = None
-        elif value.isdigit():
-            record[name] = int(value)
+        elif parse_count(value) is not None:
+            record[name] = parse_count(value)
         else:
             batch.problem(where, name, f"应为整数（工作日/次数），实际为 {value!r}")
             record[name] = None
@@ -93,8 +103,8 @@ def _materials(value: str, where: str, batch: ImportBatch) -> list[dict[str, Any
         if len(parts) > 1 and parts[1]:
             material["form"] = parts[1]
         if len(parts) > 2 and parts[2]:
-            if parts[2].isdigit():
-                material["copies"] = int(parts[2])
+            if parse_count(parts[2]) is not None:
+                material["copies"] = parse_count(parts[2])
             else:
                 batch.problem(where, f"materials[{index}].copies", f"份数应为整数，实际为 {parts[2]!r}")
         if len(parts) > 3 and parts[3]:

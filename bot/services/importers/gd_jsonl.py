@@ -11,10 +11,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.services.importers.batch import ITEM_KINDS, ImportBatch, check_item, check_references
+from bot.services.importers.batch import (
+    ITEM_KINDS,
+    ImportBatch,
+    check_item,
+    check_references,
+    known_ids,
+    parse_count,
+)
 
 _EMPTY = {"", "无", "null", "None"}
-_LIMIT = re.compile(r"^\s*(\d+)\s*[（(]\s*(工作日|自然日|个工作日|天|日)\s*[)）]\s*$")
+_LIMIT = re.compile(r"^\s*([0-9]{1,6})\s*[（(]\s*(工作日|自然日|个工作日|天|日)\s*[)）]\s*$")
 _LOCATION_PREFIX = re.compile(r"^\s*办理地点[:：]\s*")
 
 
@@ -39,6 +46,9 @@ def read_gd_jsonl(path: Path) -> ImportBatch:
         except json.JSONDecodeError as error:
             batch.problem(where, "", f"不是合法的 JSON（第 {error.colno} 列）：{error.msg}")
             continue
+        except RecursionError:
+            batch.problem(where, "", "JSON 嵌套层级过深")
+            continue
         if not isinstance(raw, dict):
             batch.problem(where, "", "每行应为一个 JSON 对象")
             continue
@@ -50,7 +60,7 @@ def read_gd_jsonl(path: Path) -> ImportBatch:
     departments = sorted({r["department"] for r in batch.items if r.get("department")})
     batch.departments = [{"id": f"gd{index:03d}", "name": name, "aliases": []}
                          for index, name in enumerate(departments, 1)]
-    check_references(batch, {r.get("id") for r in batch.items}, set(departments))
+    check_references(batch, known_ids(batch.items), set(departments))
     return batch
 
 
@@ -120,7 +130,7 @@ def _list(value: Any) -> list[str]:
 
 def _int(value: Any) -> int | None:
     text = _text(value)
-    return int(text) if text.isdigit() else None
+    return parse_count(text)
 
 
 def _limit(value: Any, where: str, field: str, batch: ImportBatch) -> tuple[int | None, str | None]:

@@ -8,15 +8,20 @@ from typing import Any
 
 import yaml
 
-from bot.services.importers.batch import ImportBatch, check_item, check_references
+from bot.services.importers.batch import (
+    ImportBatch,
+    check_item,
+    check_references,
+    known_ids,
+)
 
 
 class _LineLoader(yaml.SafeLoader):
     """Records the line each mapping starts on, so problems can point at it."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping["_line"] = node.start_mark.line + 1
     return mapping
 
@@ -30,7 +35,7 @@ def read_zwbot_folder(path: Path) -> ImportBatch:
     path = Path(path)
     if path.is_file():
         _read_items_file(path, batch)
-        check_references(batch, {r.get("id") for r in batch.items}, set())
+        check_references(batch, known_ids(batch.items), set())
         return batch
     if not path.is_dir():
         batch.problem(str(path), "", "找不到该文件或目录")
@@ -49,11 +54,16 @@ def read_zwbot_folder(path: Path) -> ImportBatch:
             if not record.get("id") or not record.get("name"):
                 batch.problem(where, "name", "部门缺少 id 或 name")
                 continue
+            if isinstance(record["id"], int) and not isinstance(record["id"], bool):
+                record["id"] = str(record["id"])  # `id: 12` in YAML
+            if not isinstance(record["id"], str) or not isinstance(record["name"], str):
+                batch.problem(where, "name", "部门的 id 和 name 应为文字")
+                continue
             batch.departments.append(_clean(record))
     for items_file in sorted((path / "items").glob("*.yml")) + sorted((path / "items").glob("*.yaml")):
         _read_items_file(items_file, batch)
     known_departments = {d["name"] for d in batch.departments}
-    check_references(batch, {r.get("id") for r in batch.items}, known_departments)
+    check_references(batch, known_ids(batch.items), known_departments)
     return batch
 
 
@@ -68,13 +78,17 @@ def _read_items_file(items_file: Path, batch: ImportBatch) -> None:
 
 def _load(path: Path, batch: ImportBatch) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except UnicodeDecodeError:
         batch.problem(f"{path}:1", "", "文件不是 UTF-8 编码")
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else 1
         batch.problem(f"{path}:{line}", "", f"YAML 格式错误：{error.problem}")
+    except yaml.YAMLError as error:  # e.g. a control character the YAML reader refuses
+        batch.problem(f"{path}:1", "", f"YAML 格式错误：{error}")
+    except RecursionError:
+        batch.problem(f"{path}:1", "", "YAML 嵌套层级过深")
     return None
 
 
