@@ -18,20 +18,23 @@ from bot import __version__
 from bot.config import Settings
 from bot.core.agent import Agent, Notice, UserMessage, Workflows
 from bot.core.domain import Domain
+from bot.core.tracker_store import TrackerStore
 from bot.nlu import Interpreter, ParseResult
 from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
-from bot.services.cases import CaseService
+from bot.services.cases import CaseService, TryLimits
+from bot.services.conversations import ConversationStore
 from bot.services.handoff import HandoffService, StaffHours
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
 from bot.services.live import LiveHub
 from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
-from bot.services.staff import StaffService
+from bot.services.staff import LoginLimits, StaffService
 from bot.services.tickets import TicketService
 from bot.services.turns import TurnLog
 from bot.storage import Database
+from bot.storage.cipher import load_cipher
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +74,24 @@ class Assistant:
         interpreter = train_interpreter(settings, knowledge)
         train_seconds = time.perf_counter() - train_started
         domain = Domain.load(settings.domain_path)
+        cipher = load_cipher(settings.state_dir)
         live = LiveHub()
         outbox = Outbox(database, live)
-        cases = CaseService(database, outbox)
-        await cases.load_attempts()
-        turn_log = TurnLog(database, attempts=cases.take_attempts)
+        cases = CaseService(database, outbox, TryLimits.from_config(settings.pipeline.get("limits")))
+        turn_log = TurnLog(database)
         turn_log.start()
-        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"), outbox)
+        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"), outbox,
+                                cipher)
         handoffs = HandoffService(database, live, outbox, staff_hours(settings.pipeline.get("staff_hours") or {}))
         workflows = Workflows(cases, tickets, RatingService(database, tickets), handoffs, outbox)
-        staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30))
+        staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30),
+                             LoginLimits.from_settings(settings.pipeline.get("limits")))
         await outbox.load()
         await handoffs.load()
-        agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue_settings(settings))
+        dialogue = dialogue_settings(settings)
+        trackers = TrackerStore(ConversationStore(database, cipher), dialogue.get("tracker_idle_minutes", 120) * 60)
+        trackers.start()
+        agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue, trackers)
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
         return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,
                    staff, report)
@@ -125,7 +133,8 @@ class Assistant:
         return await self.turn_log.last_message_at(channel, sender)
 
     async def health(self) -> dict[str, Any]:
-        database_ok = await self.database.ping()
+        limits = self.settings.pipeline.get("limits") or {}
+        database_ok = await self.database.writable(float(limits.get("health_write_timeout_seconds", 2)))
         return {
             "status": "ok" if database_ok else "degraded",
             "version": __version__,
@@ -134,6 +143,8 @@ class Assistant:
         }
 
     async def close(self) -> None:
+        """Write what is still queued (turns, conversations), then let go of the database."""
+        await self.agent.trackers.close()
         await self.turn_log.close()
         await self.database.close()
 
@@ -183,4 +194,4 @@ def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpret
 
 def dialogue_settings(settings: Settings) -> dict[str, Any]:
     pipeline = settings.pipeline
-    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {})}
+    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {}), **(pipeline.get("limits") or {})}

@@ -50,7 +50,7 @@ def _free_port() -> int:
 def corpus(names: list[str], size: int, seed: int = 1) -> list[str]:
     """`size` different citizen-like texts (item names × aspects × small variations)."""
     rng = random.Random(seed)
-    texts = set()
+    texts: set[str] = set()
     while len(texts) < size:
         roll = rng.random()
         if roll < 0.8:
@@ -78,7 +78,7 @@ async def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 120)
     raise TimeoutError(url)
 
 
-async def load(url: str, bodies: list[dict[str, Any]], connections: int) -> dict[str, float]:
+async def load(url: str, bodies: list[dict[str, Any]], connections: int) -> dict[str, Any]:
     """POST every body once with `connections` requests in flight; latency percentiles and rate."""
     latencies: list[float] = []
     errors = 0
@@ -129,7 +129,7 @@ end
 """
 
 
-def wrk_load(url: str, texts: list[str], kind: str, connections: int, seconds: int) -> dict[str, float]:
+def wrk_load(url: str, texts: list[str], kind: str, connections: int, seconds: int) -> dict[str, Any]:
     """The same measurement with wrk (a C load generator that leaves the CPU to the server)."""
     with tempfile.TemporaryDirectory() as folder:
         script, corpus_file = Path(folder) / "bench.lua", Path(folder) / "texts.txt"

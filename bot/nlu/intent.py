@@ -88,10 +88,10 @@ class IntentClassifier:
                 counts[index] = counts.get(index, 0) + 1
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index = np.array(list(counts), dtype=np.int64)
-        values = (np.log(np.array(list(counts.values()), dtype=np.float32)) + 1.0) * self._idf[index]
+        indices = np.array(list(counts), dtype=np.int64)
+        values = (np.log(np.array(list(counts.values()), dtype=np.float32)) + 1.0) * self._idf[indices]
         values /= np.linalg.norm(values)
-        return index, values
+        return indices, values
 
     def decision(self, text: str, words: list[str]) -> np.ndarray:
         index, values = self._vector(self.features(text, words))

@@ -135,7 +135,7 @@ class ItemIndex:
         return char_ngrams(text, (2,)) + ["w:" + w for w in words if len(w) > 1 and w not in self._stop_words]
 
     def _pinyin_tokens(self, text: str) -> list[str]:
-        tokens = []
+        tokens: list[str] = []
         for run in _PUNCT.split(text):
             syllables = self.pinyin.syllables(run)
             tokens.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))

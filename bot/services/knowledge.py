@@ -97,12 +97,12 @@ class KnowledgeService:
             existing_items = set((await session.scalars(select(Item.id))).all())
             for record in batch.items:
                 clean = {k: v for k, v in record.items() if not k.startswith("_")}
-                row = Item(id=clean["id"], name=clean["name"], department=clean["department"],
-                           kind=clean["kind"], record=clean, updated_at=now)
+                item = Item(id=clean["id"], name=clean["name"], department=clean["department"],
+                            kind=clean["kind"], record=clean, updated_at=now)
                 if clean["id"] in existing_items:
-                    await session.merge(row)
+                    await session.merge(item)
                 else:
-                    session.add(row)
+                    session.add(item)
         return len(batch.items)
 
 
