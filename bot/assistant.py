@@ -90,7 +90,7 @@ class Assistant:
         await handoffs.load()
         dialogue = dialogue_settings(settings)
         trackers = TrackerStore(ConversationStore(database, cipher), dialogue.get("tracker_idle_minutes", 120) * 60)
-        trackers.start()
+        await trackers.start()
         agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue, trackers)
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
         return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,

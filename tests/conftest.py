@@ -20,6 +20,7 @@ from bot.assistant import Assistant
 from bot.config import Settings, load_settings, normalize_database_url
 from bot.server import create_app
 from bot.services.cases import read_cases_csv
+from bot.storage import Database
 from tests.fakes.telegram_bot_api import SECRET_TOKEN as TELEGRAM_SECRET_TOKEN, TOKEN as TELEGRAM_TOKEN, FakeTelegramBotApi
 from tests.fakes.weibo_api import ACCESS_TOKEN as WEIBO_ACCESS_TOKEN, FakeWeiboApi
 from tests.fakes.wechat_api import APP_ID as WECHAT_APP_ID, SECRET as WECHAT_SECRET, FakeWeChatApi
@@ -71,6 +72,27 @@ async def new_database_url(tmp_path_factory: pytest.TempPathFactory):  # type: i
     yield make
     for url in created:
         await _drop_postgres_database(url)
+
+
+@pytest_asyncio.fixture
+async def database(new_database_url):  # type: ignore[no-untyped-def]
+    """A fresh, migrated database of its own for a service test."""
+    db = Database(await new_database_url())
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters, for tests that count login tries rather than measure hashing."""
+    from argon2 import PasswordHasher
+
+    from bot.services import staff
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(staff, "_hasher", quick)
+    monkeypatch.setattr(staff, "_DUMMY", quick.hash("timing-equaliser"))
 
 
 ALWAYS_STAFFED = {"start": "00:00", "end": "24:00", "every_day": True}

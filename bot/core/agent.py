@@ -7,7 +7,6 @@ A turn: take the sender's lock, understand the text (or a button payload), pick 
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import re
@@ -24,7 +23,7 @@ from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, BotMessage, Dispatcher, Tracker
 from bot.core.domain import Domain
 from bot.core.mood import conversation_mood
-from bot.core.tracker_store import TrackerStore
+from bot.core.tracker_store import TrackerStore, durable_part
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
@@ -142,7 +141,7 @@ class Agent:
                       message.channel), [], True, started)
             return []
         slots = await self.trackers.get(key)
-        before = copy.deepcopy(slots)
+        before = durable_part(slots)
         parse = self._understand(self._pressed_button(slots, text))
         tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
         services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,

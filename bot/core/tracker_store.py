@@ -2,15 +2,19 @@
 citizen's messages in order.
 
 Slots are kept in memory for speed and in the database (`ConversationStore`) so that a crash or a
-restart loses no half-filled form. A turn that changes what must not be lost (an open form, a
-rating offer, a verified case) is written before its answer leaves; other changes (the item talked
-about, the buttons offered) are written in the background within `flush_interval` seconds.
+restart loses no half-filled form. A turn that changes an open form (the answers so far, the
+question pending) is written before its answer leaves; other changes (the item talked about, the
+buttons or the rating just offered) are written in the background within `flush_interval` seconds.
 Conversations idle for longer than `idle_seconds` start afresh.
+
+One process owns the table (several workers come with Redis locks): so a conversation the table did
+not hold at start-up, and that this process has not written, is new, and costs no database read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections import OrderedDict
@@ -23,21 +27,27 @@ from bot.services.conversations import ConversationKey, ConversationStore
 
 log = logging.getLogger(__name__)
 
-# Slots whose change is written before the answer: losing them would lose what the citizen told us
-# (a form's answers) or let a promise lapse (a rating offer, a case the citizen proved is theirs).
-DURABLE_SLOTS = ("form", "rating_subject", "rating_pending", "verified_case")
+# Slots whose change is written before the answer: losing them would lose what the citizen told us.
+DURABLE_SLOTS = ("form",)
+
+
+def durable_part(slots: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the durable slots, to compare with after the turn (actions change a form in place)."""
+    return {name: copy.deepcopy(slots[name]) for name in DURABLE_SLOTS if name in slots}
 
 
 class TrackerStore:
     def __init__(self, store: ConversationStore | None, idle_seconds: float = 7200,
-                 max_cached: int = 100_000, flush_interval: float = 0.2) -> None:
+                 max_cached: int = 100_000, flush_interval: float = 0.2, flush_batch: int = 50) -> None:
         """`store` None keeps conversations in memory only (tests of the core without a database)."""
         self.store = store
         self.idle_seconds = idle_seconds
         self.max_cached = max_cached
         self.flush_interval = flush_interval
+        self.flush_batch = flush_batch
         self._cache: OrderedDict[ConversationKey, tuple[float, dict[str, Any]]] = OrderedDict()
         self._dirty: dict[ConversationKey, dict[str, Any]] = {}
+        self._stored: set[ConversationKey] = set()  # in the table and not in the cache: read on demand
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()
@@ -47,7 +57,7 @@ class TrackerStore:
         entry = self._cache.get(key)
         if entry is None and key in self._dirty:  # evicted from the cache before its background write
             entry = (time.monotonic(), self._dirty[key])
-        if entry is None and self.store is not None:
+        if entry is None and key in self._stored and self.store is not None:
             loaded = await self.store.load(key)
             if loaded is not None:
                 slots, written = loaded
@@ -73,7 +83,8 @@ class TrackerStore:
         self._cache[key] = entry
         self._cache.move_to_end(key)
         while len(self._cache) > self.max_cached:
-            self._cache.popitem(last=False)
+            evicted, _ = self._cache.popitem(last=False)
+            self._stored.add(evicted)
 
     @asynccontextmanager
     async def lock(self, key: ConversationKey) -> AsyncIterator[None]:
@@ -88,16 +99,22 @@ class TrackerStore:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(key, None)
 
-    def start(self) -> None:
-        if self._task is None and self.store is not None:
+    async def start(self) -> None:
+        """Learn which conversations the table holds that are recent enough to go on; start writing."""
+        if self.store is None:
+            return
+        self._stored = set(await self.store.recent(self.idle_seconds))
+        if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def flush(self) -> None:
-        """Write every change kept so far; a failed write is kept for the next try."""
+    async def flush(self, limit: int | None = None) -> None:
+        """Write the changes kept so far (the oldest `limit` of them); a failed write is kept for the
+        next try."""
         if self.store is None:
             return
         async with self._flushing:
-            dirty, self._dirty = self._dirty, {}
+            keys = list(self._dirty)[:limit]
+            dirty = {key: self._dirty.pop(key) for key in keys}
             try:
                 await self.store.save(dirty)
             except Exception:
@@ -108,7 +125,9 @@ class TrackerStore:
         while True:
             await asyncio.sleep(self.flush_interval)
             if self._dirty:
-                await self.flush()
+                # A few rows at a time: encrypting and writing a large batch would hold up the turns
+                # waiting on this event loop; under a burst the backlog (latest slots per citizen) waits.
+                await self.flush(self.flush_batch)
 
     async def close(self) -> None:
         if self._task is not None:

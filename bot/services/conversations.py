@@ -3,11 +3,11 @@ was offered), encrypted at rest because form answers hold what citizens typed.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage import Conversation, Database
@@ -31,14 +31,14 @@ class ConversationStore:
             slots = orjson.loads(self.cipher.decrypt(row.slots))
         except (ValueError, orjson.JSONDecodeError):
             return None  # another key or a damaged row: the conversation starts afresh
-        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc)
+        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
         return (slots if isinstance(slots, dict) else {}), updated
 
     async def save(self, conversations: dict[ConversationKey, dict[str, Any]]) -> None:
         """Write these conversations' slots (insert or replace), in one transaction."""
         if not conversations:
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [{"channel": channel, "sender": sender, "updated_at": now,
                  "slots": self.cipher.encrypt(orjson.dumps(slots, default=str).decode())}
                 for (channel, sender), slots in conversations.items()]
@@ -50,7 +50,10 @@ class ConversationStore:
         async with self.database.session() as session, session.begin():
             await session.execute(statement, rows)
 
-    async def forget(self, key: ConversationKey) -> None:
-        async with self.database.session() as session, session.begin():
-            await session.execute(delete(Conversation).where(Conversation.channel == key[0],
-                                                             Conversation.sender == key[1]))
+    async def recent(self, seconds: float) -> list[ConversationKey]:
+        """Conversations written within the last `seconds` (older ones start afresh anyway)."""
+        since = datetime.now(UTC) - timedelta(seconds=seconds)
+        async with self.database.reader() as session:
+            rows = await session.execute(select(Conversation.channel, Conversation.sender)
+                                         .where(Conversation.updated_at >= since))
+            return [(channel, sender) for channel, sender in rows.all()]

@@ -22,6 +22,7 @@ _BANK_CARD = re.compile(_EDGE_BEFORE + r"(\d{4})(?:\d{12,15}|(?:[ -]\d{4}){3}(?:
 _MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})" + _EDGE_AFTER, re.ASCII)
 _LANDLINE = re.compile(_EDGE_BEFORE + r"(0\d{2,3})[ -]?\d{3,4}[ -]?(\d{4})" + _EDGE_AFTER, re.ASCII)
 # Full-width digits (１３９…) are read as the numbers they are.
+_SEVEN_DIGITS = re.compile(r"\d(?:[ \-－]?\d){6}")  # \d also matches full-width digits
 _FULL_WIDTH = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, "Ｘ": "X", "ｘ": "x", "－": "-",
                              "＋": "+", "\u3000": " "})
 
@@ -31,7 +32,7 @@ def mask_personal(text: str) -> str:
     and (for phones) the last four digits, so staff still see what kind of number it was.
 
     Full-width digits come back half-width; text without digits comes back unchanged."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not _SEVEN_DIGITS.search(text):  # every number masked here has at least seven digits
         return text
     text = text.translate(_FULL_WIDTH)
     text = _ID_CARD.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 6), text)

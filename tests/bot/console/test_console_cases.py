@@ -9,10 +9,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import ClientSession, CookieJar
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from bot.services import staff as staff_module
 from bot.services.cases import parse_case
 from bot.storage import AuditEntry
 
@@ -20,12 +18,7 @@ PASSWORD = "correct-horse-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):  # type: ignore[no-untyped-def]
-    """Cheap argon2 parameters: these tests are about cases, not hashing."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(staff_module, "_hasher", quick)
-    monkeypatch.setattr(staff_module, "_DUMMY", quick.hash("timing-equaliser"))
+pytestmark = pytest.mark.usefixtures("quick_hashes")  # cheap argon2: these tests count tries
 
 
 @asynccontextmanager

@@ -11,10 +11,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import ClientResponse, ClientSession, CookieJar, DummyCookieJar
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from bot.services import staff as staff_module
 from bot.services.unanswered import UnansweredService
 from bot.storage import AuditEntry, UnansweredQuestion
 from tests.conftest import app_with, serving
@@ -23,12 +21,7 @@ PASSWORD = "correct-horse-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):  # type: ignore[no-untyped-def]
-    """Cheap argon2 parameters: these tests count tries, they do not measure hashing."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(staff_module, "_hasher", quick)
-    monkeypatch.setattr(staff_module, "_DUMMY", quick.hash("timing-equaliser"))
+pytestmark = pytest.mark.usefixtures("quick_hashes")  # cheap argon2: these tests count tries
 
 
 @pytest.fixture

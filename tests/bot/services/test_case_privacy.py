@@ -10,15 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services.cases import CaseService, TryLimits, parse_case
-from bot.storage import Database, VerificationAttempt
-
-
-@pytest.fixture
-async def database(new_database_url):  # type: ignore[no-untyped-def]
-    db = Database(await new_database_url())
-    await db.migrate()
-    yield db
-    await db.close()
+from bot.storage import VerificationAttempt
 
 
 def _record(case_no: str, phone: str) -> dict:

@@ -8,15 +8,7 @@ from sqlalchemy import func, select
 from bot.services.intake import TicketQuota
 from bot.services.ratings import AlreadyRated, RatingService
 from bot.services.tickets import TicketService
-from bot.storage import Database, Rating
-
-
-@pytest.fixture
-async def database(new_database_url):  # type: ignore[no-untyped-def]
-    db = Database(await new_database_url())
-    await db.migrate()
-    yield db
-    await db.close()
+from bot.storage import Rating
 
 
 async def test_a_subject_takes_one_rating(database) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from bot.services import staff as staff_module
@@ -17,20 +16,7 @@ from bot.storage import AuditEntry, Database, LoginAttempt
 PASSWORD = "correct-horse-1"
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):  # type: ignore[no-untyped-def]
-    """Cheap argon2 parameters: these tests count tries, they do not measure hashing."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(staff_module, "_hasher", quick)
-    monkeypatch.setattr(staff_module, "_DUMMY", quick.hash("timing-equaliser"))
-
-
-@pytest.fixture
-async def database(new_database_url):  # type: ignore[no-untyped-def]
-    db = Database(await new_database_url())
-    await db.migrate()
-    yield db
-    await db.close()
+pytestmark = pytest.mark.usefixtures("quick_hashes")  # cheap argon2: these tests count tries
 
 
 @pytest.fixture

@@ -13,14 +13,6 @@ from bot.services.tickets import KINDS, TicketService, today
 from bot.storage import Database, Ticket, TicketCounter
 
 
-@pytest.fixture
-async def database(new_database_url):  # type: ignore[no-untyped-def]
-    db = Database(await new_database_url())
-    await db.migrate()
-    yield db
-    await db.close()
-
-
 async def _create(tickets: TicketService, kind: str = "complaint", sender: str = "a"):  # type: ignore[no-untyped-def]
     ticket, created = await tickets.create(kind, "窗口态度差", department="市民政局", channel="rest", sender=sender,
                                            dedupe_key=uuid.uuid4().hex)

@@ -12,16 +12,7 @@ from bot.services.live import LiveHub
 from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService
-from bot.storage import Database
 from tests.conftest import TEST_DATA
-
-
-@pytest.fixture
-async def database(new_database_url):  # type: ignore[no-untyped-def]
-    db = Database(await new_database_url())
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 def _record(**changes: str) -> dict:
