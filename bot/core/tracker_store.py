@@ -53,7 +53,8 @@ class TrackerStore:
         self._flushing = asyncio.Lock()
 
     async def get(self, key: ConversationKey) -> dict[str, Any]:
-        """A copy of the conversation's slots ({} for a new or long-idle conversation)."""
+        """A copy of the conversation's slots ({} for a new or long-idle conversation); changing it
+        changes nothing kept until it is saved."""
         entry = self._cache.get(key)
         if entry is None and key in self._dirty:  # evicted from the cache before its background write
             entry = (time.monotonic(), self._dirty[key])
@@ -66,7 +67,8 @@ class TrackerStore:
                 self._remember(key, entry)
         if entry is None or time.monotonic() - entry[0] > self.idle_seconds:
             return {}
-        return dict(entry[1])
+        # Actions change a form in place: the kept one must stay as it was until `save` succeeds.
+        return {**entry[1], **durable_part(entry[1])}
 
     async def save(self, key: ConversationKey, slots: dict[str, Any], before: dict[str, Any] | None = None) -> None:
         """Keep `slots`. When a durable slot differs from `before` the write reaches the database
