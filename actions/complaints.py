@@ -8,7 +8,6 @@ from typing import Any
 
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
-from bot.services.intake import ticket_quota
 from bot.services.privacy import mask_personal
 from bot.services.tickets import mask_phone
 
@@ -102,7 +101,7 @@ class TicketForm(Form):
             dedupe_key=key, place=values.get("where", ""), happened=values.get("when", ""),
             phone="" if phone == "declined" else phone)
         if created:
-            ticket_quota(services.tickets.database, services.settings).opened(tracker.client)
+            services.tickets.quota.opened(tracker.client)
         dispatcher.utter(f"utter_{self.kind}_received", number=ticket.number, department=ticket.department,
                          due=f"{ticket.due_at.year}年{ticket.due_at.month}月{ticket.due_at.day}日")
         return {"last_ticket": ticket.number}
@@ -111,8 +110,7 @@ class TicketForm(Form):
 async def refused_by_ticket_limit(dispatcher: Dispatcher, tracker: Tracker, services: Services) -> bool:
     """Has this citizen (or their machine) opened as many tickets as allowed for now? Then say so
     politely, with the centre's phone, and file nothing."""
-    quota = ticket_quota(services.tickets.database, services.settings)
-    if not await quota.refuses(tracker.channel, tracker.sender_id, tracker.client):
+    if not await services.tickets.quota.refuses(tracker.channel, tracker.sender_id, tracker.client):
         return False
     dispatcher.utter("utter_ticket_limit", phone=services.knowledge.centre.get("phone", ""))
     return True

@@ -13,7 +13,6 @@ from typing import Any
 from actions.complaints import refused_by_ticket_limit
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
-from bot.services.intake import ticket_quota
 from bot.services.ratings import AlreadyRated
 
 LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3), ("还行", 3), ("一般", 3), ("不满意", 2),
@@ -77,13 +76,14 @@ class RatingForm(Form):
         try:
             ticket = await services.ratings.rate(values["level"], subject=subject, channel=tracker.channel,
                                                  sender=tracker.sender_id, reason=values.get("reason", ""),
-                                                 department=tracker.get_slot("rating_department") or "市政务服务中心",
+                                                 department=tracker.get_slot("rating_department")
+                                                 or services.settings.get("default_department", "市政务服务中心"),
                                                  dedupe_key=key)
         except AlreadyRated:
             dispatcher.utter("utter_rating_already")
             return {"rating_subject": None, "rating_department": None}
         if ticket is not None:
-            ticket_quota(services.tickets.database, services.settings).opened(tracker.client)
+            services.tickets.quota.opened(tracker.client)
             dispatcher.utter("utter_rating_bad_received", number=ticket.number)
         else:
             dispatcher.utter("utter_rating_thanks")

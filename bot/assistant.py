@@ -25,6 +25,7 @@ from bot.nlu.training_data import read_path
 from bot.services.cases import CaseService, TryLimits
 from bot.services.conversations import ConversationStore
 from bot.services.handoff import HandoffService, StaffHours
+from bot.services.intake import TicketQuota
 from bot.services.importers import read_zwbot_folder
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
 from bot.services.live import LiveHub
@@ -81,7 +82,7 @@ class Assistant:
         turn_log = TurnLog(database)
         turn_log.start()
         tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"), outbox,
-                                cipher)
+                                cipher, TicketQuota.from_config(database, settings.pipeline.get("limits") or {}))
         handoffs = HandoffService(database, live, outbox, staff_hours(settings.pipeline.get("staff_hours") or {}))
         workflows = Workflows(cases, tickets, RatingService(database, tickets), handoffs, outbox)
         staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30),

@@ -23,7 +23,7 @@ from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, BotMessage, Dispatcher, Tracker
 from bot.core.domain import Domain
 from bot.core.mood import conversation_mood
-from bot.core.tracker_store import TrackerStore, durable_part
+from bot.core.tracker_store import TrackerStore
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
@@ -141,7 +141,6 @@ class Agent:
                       message.channel), [], True, started)
             return []
         slots = await self.trackers.get(key)
-        before = durable_part(slots)
         parse = self._understand(self._pressed_button(slots, text))
         tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
         services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
@@ -156,7 +155,7 @@ class Agent:
             await self._notice_mood(tracker, dispatcher, services)
             await self._act(tracker, dispatcher, services)
         self._remember_buttons(tracker.slots, dispatcher.messages)
-        await self.trackers.save(key, tracker.slots, before)
+        await self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
         return dispatcher.messages
 
@@ -282,6 +281,5 @@ class Agent:
         key = (channel, sender)
         async with self.trackers.lock(key):
             slots = await self.trackers.get(key)
-            before = dict(slots)
             slots.update(rating_pending=True, rating_subject=subject)
-            await self.trackers.save(key, slots, before)
+            await self.trackers.save(key, slots)

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 DURABLE_SLOTS = ("form",)
 
 
-def durable_part(slots: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the durable slots, to compare with after the turn (actions change a form in place)."""
+def _durable_copy(slots: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of the durable slots (actions change a form in place)."""
     return {name: copy.deepcopy(slots[name]) for name in DURABLE_SLOTS if name in slots}
 
 
@@ -68,13 +68,14 @@ class TrackerStore:
         if entry is None or time.monotonic() - entry[0] > self.idle_seconds:
             return {}
         # Actions change a form in place: the kept one must stay as it was until `save` succeeds.
-        return {**entry[1], **durable_part(entry[1])}
+        return {**entry[1], **_durable_copy(entry[1])}
 
-    async def save(self, key: ConversationKey, slots: dict[str, Any], before: dict[str, Any] | None = None) -> None:
-        """Keep `slots`. When a durable slot differs from `before` the write reaches the database
-        before this returns (and raises if it cannot: the caller must not claim the turn happened)."""
-        if self.store is not None and before is not None and \
-                any(slots.get(name) != before.get(name) for name in DURABLE_SLOTS):
+    async def save(self, key: ConversationKey, slots: dict[str, Any]) -> None:
+        """Keep `slots`. When a durable slot differs from the one kept so far the write reaches the
+        database before this returns (and raises if it cannot: the caller must not claim the turn happened)."""
+        entry = self._cache.get(key)
+        kept = entry[1] if entry is not None else self._dirty.get(key, {})
+        if self.store is not None and any(slots.get(name) != kept.get(name) for name in DURABLE_SLOTS):
             await self.store.save({key: slots})
             self._dirty.pop(key, None)
         elif self.store is not None:

@@ -10,7 +10,7 @@ with tickets under ever new sender ids, which a per-process count does (N worker
 from __future__ import annotations
 
 import time
-import weakref
+from typing import Any
 from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +24,11 @@ CLIENT_WINDOW_SECONDS = 3600.0
 
 
 class TicketQuota:
+    @classmethod
+    def from_config(cls, database: Database, limits: dict[str, Any]) -> TicketQuota:
+        return cls(database, int(limits.get("tickets_per_sender_per_day", 10)),
+                   int(limits.get("tickets_per_client_per_hour", 30)))
+
     def __init__(self, database: Database, per_sender_per_day: int = 10, per_client_per_hour: int = 30) -> None:
         self.database = database
         self.per_sender = per_sender_per_day
@@ -55,15 +60,3 @@ class TicketQuota:
         if not moments:
             del self._by_client[client]  # forget quiet addresses: the map stays small
         return len(moments)
-
-
-_quotas: weakref.WeakKeyDictionary[Database, TicketQuota] = weakref.WeakKeyDictionary()
-
-
-def ticket_quota(database: Database, limits: dict) -> TicketQuota:  # type: ignore[type-arg]
-    """The quota of the assistant using `database` (one per running assistant, made on first use)."""
-    quota = _quotas.get(database)
-    if quota is None:
-        quota = _quotas[database] = TicketQuota(database, int(limits.get("tickets_per_sender_per_day", 10)),
-                                                int(limits.get("tickets_per_client_per_hour", 30)))
-    return quota

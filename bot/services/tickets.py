@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.calendar import add_working_days
+from bot.services.intake import TicketQuota
 from bot.services.notifications import Outbox
 from bot.services.privacy import mask_personal
 from bot.storage import Database, Notification, Ticket, TicketCounter, TicketEvent
@@ -86,12 +87,15 @@ def view(ticket: Ticket, on: date | None = None, phone: str | None = None, revea
 
 class TicketService:
     def __init__(self, database: Database, due_working_days: dict[str, int] | None = None,
-                 outbox: Outbox | None = None, cipher: FieldCipher | None = None) -> None:
+                 outbox: Outbox | None = None, cipher: FieldCipher | None = None,
+                 quota: TicketQuota | None = None) -> None:
         """`cipher` encrypts contact phones at rest (`load_cipher(settings.state_dir)`); without it phones
-        are stored as given and encrypted ones read as unknown."""
+        are stored as given and encrypted ones read as unknown. `quota`: how many tickets citizens may
+        open (actions ask it before filing)."""
         self.database = database
         self.outbox = outbox
         self.cipher = cipher
+        self.quota = quota or TicketQuota(database)
         self.due_working_days = {"complaint": 5, "suggestion": 10, "rectification": 5, "consultation": 1,
                                  **(due_working_days or {})}
 
