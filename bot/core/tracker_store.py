@@ -133,8 +133,11 @@ class TrackerStore:
                 await self.flush(self.flush_batch)
 
     async def close(self) -> None:
+        """Stop the background writer and write every change kept so far."""
         if self._task is not None:
-            self._task.cancel()
+            # Changes being written are held by the task alone: cancelling it mid-write would drop them.
+            async with self._flushing:
+                self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:

@@ -120,8 +120,11 @@ class TurnLog:
             await self.flush()
 
     async def close(self) -> None:
+        """Stop the background task and write what is queued."""
         if self._task is not None:
-            self._task.cancel()
+            # A batch being written is held by the task alone: cancelling it mid-write would drop it.
+            async with self._flushing:
+                self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
