@@ -22,18 +22,21 @@ def declined(text: str) -> bool:
 
 
 def route(tracker: Tracker, services: Services) -> tuple[str | None, int]:
-    """The department a message points at, and how surely: 3 it names the department, 2 it names an
-    item of it, 1 the item search leans to one of its items, 0 nothing."""
+    """The department a message points at, and how surely: 4 it names the department, 3 it names an
+    item of it, 2 it is a letter whose topic maps to it (config.yml letters.topic_departments), 1 the
+    item search leans to one of its items, 0 nothing (the form then files it with the default department)."""
     department = tracker.entity("department")
     if department:
-        return department, 3
+        return department, 4
     candidates = tracker.guide.get("candidates") or []
-    if candidates:
-        item = services.knowledge.item(candidates[0]["item_id"]) or {}
-        if candidates[0].get("mention"):
-            return item.get("department"), 2
-        if candidates[0]["score"] >= services.settings.get("min_item_score", 4.0):
-            return item.get("department"), 1
+    item = (services.knowledge.item(candidates[0]["item_id"]) or {}) if candidates else {}
+    if candidates and candidates[0].get("mention") and item.get("department"):
+        return item["department"], 3
+    topic_department = (tracker.latest_message.get("letter") or {}).get("department")
+    if topic_department and topic_department in services.knowledge.departments:
+        return topic_department, 2
+    if candidates and candidates[0]["score"] >= services.settings.get("min_item_score", 4.0):
+        return item.get("department"), 1
     return None, 0
 
 

@@ -12,6 +12,8 @@ from actions.sdk import Action, Dispatcher, Services, Tracker
 _FOLLOW_UP_MARKERS = ("那", "这个", "它", "该", "还要", "还需要", "另外", "那么")
 _CHOICE = re.compile(r"^\s*(?:第|选|回复)?\s*([1-9一二三四五六七八九])\s*(?:个|项|条|号)?\s*[。.!！]?\s*$")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
+# Words in a material's name or notes that say a proxy brings it (config.yml dialogue.proxy_material_words).
+PROXY_MATERIAL_WORDS = ("代办", "委托", "代理", "代为", "受托", "经办人", "监护人")
 
 
 def choice_number(text: str) -> int | None:
@@ -23,8 +25,12 @@ def choice_number(text: str) -> int | None:
     return int(token) if token.isdigit() else _CHINESE_DIGITS[token]
 
 
-def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect: str) -> dict[str, Any]:
-    """Say what the record of `item_id` holds about `aspect`; return the slots to set."""
+def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect: str,
+                proxy: bool = False) -> dict[str, Any]:
+    """Say what the record of `item_id` holds about `aspect`; return the slots to set.
+
+    `proxy`: the citizen asks whether someone else may apply for the applicant; a conditions answer
+    then adds the materials a proxy brings."""
     knowledge = services.knowledge
     record = knowledge.item(item_id)
     if record is None:
@@ -40,6 +46,11 @@ def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect
         dispatcher.utter("utter_theme", buttons=buttons, count=len(steps),
                          steps=text.theme_steps(record, knowledge.items), **values)
         slots["choices"] = [s.get("item") for s in steps if s.get("item")] or None
+    elif aspect == "conditions" and proxy:
+        brought = text.proxy_materials(record, services.settings.get("proxy_material_words", PROXY_MATERIAL_WORDS))
+        values["conditions"] = record.get("conditions") or services.domain_data["formats"]["conditions_unknown"]
+        dispatcher.utter("utter_guide_proxy" if brought else "utter_guide_proxy_unlisted", buttons=buttons,
+                         proxy_materials=brought, **values)
     elif aspect != "overview" and text.missing(record, aspect):
         dispatcher.utter("utter_guide_missing", buttons=buttons, **values)
     else:
@@ -80,6 +91,7 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         guide = tracker.guide
         aspect = guide.get("aspect") or "overview"
+        proxy = bool(guide.get("proxy"))
         item_id = guide.get("item_id")
         candidates = guide.get("candidates") or []
         last_item = tracker.get_slot("item_id")
@@ -99,14 +111,14 @@ class ActionAnswerGuide(Action):
             if not any(record and record.get("department") == department for record in (found, last)):
                 return self._department(dispatcher, tracker, services, department)
         if last_item and not named and (item_id is None or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)):
-            return answer_item(dispatcher, services, last_item, aspect)
+            return answer_item(dispatcher, services, last_item, aspect, proxy)
         if item_id is None:
             return self._miss(dispatcher, tracker, services)
         close = close_candidates(candidates, services.settings.get("close_candidates", 0.85))
         if close:
             slots = offer_choices(dispatcher, services, close)
             return {**slots, "aspect": aspect}
-        return answer_item(dispatcher, services, item_id, aspect)
+        return answer_item(dispatcher, services, item_id, aspect, proxy)
 
     @staticmethod
     def _ask_which(dispatcher: Dispatcher) -> dict[str, Any]:
@@ -135,9 +147,9 @@ class ActionAnswerGuide(Action):
 def miss(dispatcher: Dispatcher, tracker: Tracker, services: Services, response: str) -> dict[str, Any]:
     """Say `response`; after too many misses in a row also offer a human."""
     misses = int(tracker.get_slot("misses") or 0) + 1
-    dispatcher.utter(response)
+    centre = services.knowledge.centre
+    dispatcher.utter(response, phone=centre.get("phone", ""))
     if misses >= services.settings.get("misses_before_human", 2):
-        centre = services.knowledge.centre
         dispatcher.utter("utter_offer_human", phone=centre.get("phone", ""), hours=weekday_hours(centre))
         misses = 0
     return {"misses": misses, "last_question": tracker.text}

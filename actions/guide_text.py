@@ -6,6 +6,7 @@ action answers with `utter_guide_missing` instead of guessing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from actions.centre import weekday_hours
@@ -42,16 +43,25 @@ class GuideText:
             return not record.get("phone")
         return False
 
-    def materials(self, record: dict[str, Any]) -> str:
+    def proxy_materials(self, record: dict[str, Any], words: Iterable[str]) -> str:
+        """The materials whose name or notes say a proxy brings them (授权委托书, 代办人身份证 …);
+        empty when the record lists none."""
+        words = tuple(words)
+        return self.materials(record, lambda m: any(w in f"{m.get('name', '')} {m.get('notes') or ''}" for w in words),
+                              mark_optional=False)  # "视情况" is this case: a proxy does apply
+
+    def materials(self, record: dict[str, Any], wanted: Callable[[dict[str, Any]], bool] | None = None,
+                  mark_optional: bool = True) -> str:
         lines = []
-        for n, material in enumerate(record.get("materials") or [], 1):
+        chosen = [m for m in record.get("materials") or [] if wanted is None or wanted(m)]
+        for n, material in enumerate(chosen, 1):
             copies = material.get("copies")
             detail = "，".join(p for p in (material.get("form"),
                                           self._f("material_copies", copies=copies) if copies else None) if p)
             lines.append(self._f(
                 "material_line", n=n, name=material["name"],
                 detail=self._f("material_detail", detail=detail) if detail else "",
-                optional=self._f("material_optional") if material.get("required") is False else "",
+                optional=self._f("material_optional") if mark_optional and material.get("required") is False else "",
                 notes=self._f("material_notes", notes=material["notes"]) if material.get("notes") else "",
             ))
         return "\n".join(lines)

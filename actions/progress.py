@@ -8,9 +8,13 @@ from typing import Any
 
 from actions.forms import Form
 from actions.sdk import Action, Dispatcher, Services, Tracker
+from bot.nlu.case_numbers import CaseNumbers, number_key
+from bot.nlu.text import normalize
 from bot.services.calendar import add_working_days
 
-_CASE_NO = re.compile(r"[A-Za-z]{0,4}\d{8,20}")
+# Answering "请提供您的受理编号" the citizen may use any approval system's format; phones and
+# landlines (the default not_patterns) still are no case numbers.
+_ANSWERED = CaseNumbers({"patterns": [r"[A-Za-z]{0,6}\d{6,30}"]})
 _TICKET_NO = re.compile(r"(TS|JY|ZG)\d{8}-\d{4}", re.IGNORECASE)
 _LAST_FOUR = re.compile(r"(?<!\d)(\d{4})(?!\d)|(?<!\d)1\d{6}(\d{4})(?!\d)")
 
@@ -32,11 +36,14 @@ class ProgressForm(Form):
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         text = tracker.text.strip()
         if slot == "case_no":
-            typed = _CASE_NO.search(text)
-            found = tracker.entity("case_no") or (typed.group(0) if typed else None)
+            found = await case_number_in(tracker, services) or _ANSWERED.first(normalize(text))
             if not found:
                 dispatcher.utter("utter_progress_bad_case_no")
-            return found.upper() if found else None
+                return None
+            last_four = tracker.entity("phone_last4")
+            if last_four:  # "XA… 尾号1234": both answers in one message
+                tracker.slots["form"]["values"].setdefault("phone_last4", last_four)
+            return found
         match = _LAST_FOUR.search(text.replace(" ", ""))
         if not match:
             dispatcher.utter("utter_progress_bad_last4")
@@ -127,8 +134,9 @@ class ActionNotifyMe(Action):
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         verified = tracker.get_slot("verified_case")
         asked = (tracker.latest_message.get("payload") or {}).get("case_no") or tracker.entity("case_no") or verified
-        case_no = asked.strip().upper() if isinstance(asked, str) else None
-        if not verified or case_no != verified:  # only the case this conversation proved to be its own
+        case_no = verified if isinstance(asked, str) and verified and number_key(asked) == number_key(verified) \
+            else None
+        if not verified or case_no is None:  # only the case this conversation proved to be its own
             dispatcher.utter("utter_notify_needs_case")
             return {}
         await services.cases.subscribe(case_no, tracker.channel, tracker.sender_id)
@@ -146,9 +154,22 @@ class ActionQueryProgress(Action):
         if ticket_no:
             return await tell_ticket(dispatcher, tracker, services, ticket_no.group(0).upper())
         form = ProgressForm()
-        case_no = tracker.entity("case_no")
-        form.start(tracker, {"case_no": case_no.upper()} if case_no else None)
+        case_no = await case_number_in(tracker, services)
+        prefilled: dict[str, Any] = {"case_no": case_no} if case_no else {}
+        last_four = tracker.entity("phone_last4")
+        if case_no and last_four:  # "查进度 XA… 手机尾号1234": straight to the check
+            prefilled["phone_last4"] = last_four
+        form.start(tracker, prefilled)
         return await form.run(dispatcher, tracker, services)
+
+
+async def case_number_in(tracker: Tracker, services: Services) -> str | None:
+    """The case number in the latest message: one that fits config.yml `case_numbers` (found by the
+    interpreter), else any number the cases table holds, however it was spelt."""
+    found = tracker.entity("case_no")
+    if found:
+        return found.upper()
+    return await services.cases.find_number(_ANSWERED.spellings(normalize(tracker.text)))
 
 
 async def tell_ticket(dispatcher: Dispatcher, tracker: Tracker, services: Services, number: str) -> dict[str, Any]:

@@ -195,4 +195,5 @@ def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpret
 
 def dialogue_settings(settings: Settings) -> dict[str, Any]:
     pipeline = settings.pipeline
-    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {}), **(pipeline.get("limits") or {})}
+    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {}), **(pipeline.get("limits") or {}),
+            "mood": pipeline.get("mood") or {}}  # bot/core/mood.py reads escalate_at and its weights here

@@ -145,13 +145,32 @@ def test_group() -> None:
 @click.option("--train", "train_file", type=click.Path(exists=True, path_type=Path), help="Rasa 格式训练文件")
 @click.option("--test", "test_file", type=click.Path(exists=True, path_type=Path), help="Rasa 格式测试文件")
 @click.option("--cross-validation", "folds", type=int, default=0, help="在 nlu_data/ 上做 N 折交叉验证")
+@click.option("--calibrate", is_flag=True,
+              help="在训练数据（含语料训练部分）上交叉验证，给出 config.yml thresholds.fallback 的各意图阈值")
 @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象")
-def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, as_json: bool) -> None:
-    """Intent accuracy, macro-F1, per-intent report and confusions."""
+def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, calibrate: bool, as_json: bool) -> None:
+    """Intent accuracy, macro-F1, per-intent report and confusions (out-of-scope precision/recall when the
+    test data has out_of_scope); with --calibrate, the fallback thresholds tuned on training data."""
     from bot.nlu.evaluation import cross_validate, evaluate_files, format_report
     from bot.nlu.training_data import TrainingDataError
 
     settings = load_settings()
+    if calibrate:
+        from bot.assistant import load_knowledge_base
+        import yaml
+
+        from bot.nlu.evaluation import calibrate_fallback
+        from bot.nlu.training_data import read_path
+
+        knowledge = _run(load_knowledge_base(settings))
+        result = calibrate_fallback(read_path(settings.nlu_data_dir), knowledge.items,
+                                    knowledge.department_aliases(), settings.pipeline)
+        if as_json:
+            _echo_json(result)
+        else:
+            click.echo(yaml.safe_dump({"fallback": result["fallback"]}, allow_unicode=True,
+                                      default_flow_style=None, sort_keys=False))
+        return
     try:
         if folds:
             report = cross_validate(settings.nlu_data_dir, folds, settings.pipeline)
@@ -165,6 +184,28 @@ def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, as_jso
         _echo_json(report)
     else:
         click.echo(format_report(report))
+
+
+@test_group.command("guide")
+@click.option("--file", "questions_file", required=True, type=click.Path(exists=True, path_type=Path),
+              help="YAML 或 CSV：question, items（可接受的事项编码，空 = 非本中心业务）, aspect")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象")
+def test_guide(questions_file: Path, as_json: bool) -> None:
+    """Guide questions: item@1, item@3, aspect accuracy, out-of-scope precision/recall, and the misses."""
+    from bot.assistant import load_knowledge_base, train_interpreter
+    from bot.nlu.guide_evaluation import GuideQuestionsError, evaluate, format_guide_report, read_guide_questions
+
+    try:
+        questions = read_guide_questions(questions_file)
+    except GuideQuestionsError as error:
+        raise click.ClickException(str(error)) from error
+    settings = load_settings()
+    interpreter = train_interpreter(settings, _run(load_knowledge_base(settings)))
+    report = evaluate(questions, interpreter.parse)
+    if as_json:
+        _echo_json(report)
+    else:
+        click.echo(format_guide_report(report))
 
 
 @main.group()

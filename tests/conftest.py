@@ -18,12 +18,18 @@ from sqlalchemy.engine import make_url
 
 from bot.assistant import Assistant
 from bot.config import Settings, load_settings, normalize_database_url
+from bot.nlu import corpora
 from bot.server import create_app
 from bot.services.cases import read_cases_csv
 from bot.storage import Database
 from tests.fakes.telegram_bot_api import SECRET_TOKEN as TELEGRAM_SECRET_TOKEN, TOKEN as TELEGRAM_TOKEN, FakeTelegramBotApi
 from tests.fakes.weibo_api import ACCESS_TOKEN as WEIBO_ACCESS_TOKEN, FakeWeiboApi
 from tests.fakes.wechat_api import APP_ID as WECHAT_APP_ID, SECRET as WECHAT_SECRET, FakeWeChatApi
+
+# What zwbot learns of everyday requests comes from the public corpora (bot/nlu/corpora.py); without them
+# it knows only nlu_data's examples, and tests of what those corpora teach cannot hold.
+needs_corpora = pytest.mark.skipif(not corpora.available(corpora.NONGOV),
+                                   reason=f"the public corpora are not in {corpora.corpora_dir()} (ZWBOT_CORPORA_DIR)")
 
 # Tencent's published sample secrets (WXBizMsgCrypt documentation and sample code).
 WECHAT_TOKEN, WECHAT_AES_KEY = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +224,34 @@ def test_first_run_writes_the_admin_password_to_an_owner_only_file_not_the_outpu
     assert password_file.stat().st_mode & 0o777 == 0o600
     password = password_file.read_text(encoding="utf-8").split("初始密码：")[1].split()[0]
     assert len(password) >= 12 and password not in output
+
+
+def test_guide_evaluation_of_a_question_file(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "questions.csv"
+    questions.write_text("question,items,aspect\n想开个牙科门诊要办哪些手续,wj-yljg,\n"
+                         "老人证要带啥,mz-lnyd,materials\n帮我放首歌,,\n", encoding="utf-8")
+    report = json.loads(zwbot("test", "guide", "--file", str(questions), "--json").stdout)
+    assert report["questions"] == 3 and report["in_scope"] == 2
+    assert report["item_at_1"] == 1.0 and report["out_of_scope"]["recall"] == 1.0 and report["misses"] == []
+    text = zwbot("test", "guide", "--file", str(questions)).stdout
+    assert "item@1" in text and "100.0%" in text
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- {question: 老人证, items: [mz-lnyd], aspect: 材料}\n", encoding="utf-8")
+    refused = zwbot("test", "guide", "--file", str(bad), ok=False)
+    assert refused.returncode != 0 and "aspect" in refused.stderr
+
+
+def test_kb_search_says_when_nothing_fits(zwbot) -> None:  # type: ignore[no-untyped-def]
+    out = zwbot("kb", "search", "俺家娃要上户口咋弄").stdout
+    assert "没有找到相关事项" in out and "老年人优待证" not in out
+    assert "wj-yljg" in zwbot("kb", "search", "想开个牙科门诊要办哪些手续").stdout
+
+
+def test_validate_reports_a_citizen_word_for_an_unknown_item(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_DIR / "knowledge", folder)
+    lexicon = folder / "citizen_words.yml"
+    lines = lexicon.read_text(encoding="utf-8").splitlines()
+    lexicon.write_text("\n".join([*lines, "开个书店: xx-nothing", ""]), encoding="utf-8")
+    result = zwbot("kb", "validate", str(folder), ok=False)
+    assert result.returncode != 0 and f"{lexicon}:{len(lines) + 1}" in result.stdout and "xx-nothing" in result.stdout

@@ -1,4 +1,4 @@
-"""The guide editor and the unanswered questions that become aliases or sample questions."""
+"""The guide editor and the unanswered questions that become citizen words, aliases or sample questions."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from bot.services.importers import ImportBatch
 from bot.services.importers.csv_template import record_from_row, row_from_record
 from bot.services.knowledge import save_item
 from bot.services.staff import LoginSession
-from bot.services.unanswered import UnansweredService
+from bot.services.unanswered import UnansweredService, without_numbers
 
 EDITABLE = [("name", "事项名称", False), ("aliases", "别名（每行一个）", True), ("keywords", "关键词（每行一个）", True),
+            ("citizen_words", "市民说法（每行一个，如“牙科门诊”“公司搬家”）", True),
             ("department", "办理部门", False), ("kind", "事项类型", False), ("summary", "简介", True),
             ("conditions", "申请条件", True), ("materials", "申请材料（每行：名称;原件/复印件;份数;必要/可选;备注）", True),
             ("process", "办理流程（每行一步）", True), ("statutory_limit", "法定时限（工作日）", False),
@@ -86,13 +87,18 @@ async def unanswered(request: web.Request) -> web.Response:
         elif not _may_edit(login_session, record):
             return forbidden(login_session)
         else:
-            field = "aliases" if form.get("as") == "alias" else "questions"
-            updated = {**record, field: [*(record.get(field) or []), text]}
+            field = {"alias": "aliases", "question": "questions"}.get(form.get("as", ""), "citizen_words")
+            ids = [int(i) for i in form.get("ids", "").split(",") if i.strip().isdigit()]
+            added = [text]
+            if field == "citizen_words":
+                # Every wording of the group teaches the matcher how citizens ask for this item.
+                added = [without_numbers(text), *await service.texts(ids, _question_scope(login_session))]
+            known = record.get(field) or []
+            updated = {**record, field: [*known, *(t for t in dict.fromkeys(added) if t and t not in known)]}
             problems = await save_item(assistant.knowledge_service, assistant.knowledge, updated)
             if problems:
                 message = "；".join(problems)
             else:
-                ids = [int(i) for i in form.get("ids", "").split(",") if i.strip().isdigit()]
                 await service.resolve(ids, _question_scope(login_session))
                 await assistant.reload_knowledge()
                 await assistant.staff.audit(login_session.member.username, f"kb_{field}", record["id"], text)

@@ -10,17 +10,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.nlu.intent import IntentClassifier
+from bot.nlu.case_numbers import CaseNumbers
+from bot.nlu.intent import NAMED, NO_EVIDENCE, WORDS, IntentClassifier, ScopePolicy
 from bot.nlu.model import NluModel, train_model, user_words
+from bot.nlu.letters import Letter, LetterModel, subject_line
 from bot.nlu.lexicon import AspectDetector, Mood, MoodScorer
-from bot.nlu.retrieval import Candidate, ItemIndex, compact
+from bot.nlu.retrieval import Candidate, ItemIndex, compact, synonym_words
 from bot.nlu.text import Tokenizer, has_content, normalize
 from bot.nlu.training_data import TrainingData
 
 BUSINESS_INTENTS = frozenset({"ask_guide", "ask_centre", "query_progress", "complain", "suggest", "rate",
                               "request_human"})
 OUT_OF_SCOPE = "out_of_scope"
+# The intents a letter's type may replace: a long message about a case (query_progress) or a rating stays so.
+LETTER_INTENTS = frozenset({"ask_guide", "ask_centre", "complain", "suggest", "request_human"})
 MAX_PARSED_CHARS = 1000  # longer messages are understood from their beginning
+_BARE_NUMBER = re.compile(r"[\s\-#.,，。:：]*(?:[a-z]{0,6}[\s\-]*)?\d(?:[\d\s\-]*\d){3,}[\s.,，。!！?？]*")
 
 
 @dataclass
@@ -35,6 +40,8 @@ class ParseResult:
     candidates: list[Candidate] = field(default_factory=list)
     mood: Mood = Mood("neutral", 0.3, False)
     departments: list[str] = field(default_factory=list)
+    proxy: bool = False  # a guide question asking whether someone else may apply for the applicant
+    letter: Letter | None = None  # a long message read as a letter (bot/nlu/letters.py)
 
     @property
     def out_of_scope(self) -> bool:
@@ -52,11 +59,13 @@ class ParseResult:
             "guide": {
                 "item_id": self.item_id,
                 "aspect": self.aspect,
+                "proxy": self.proxy,
                 "candidates": [{"item_id": c.item_id, "name": c.name, "score": c.score, "mention": c.mention}
                                for c in self.candidates],
             },
             "mood": self.mood.as_dict(),
             "out_of_scope": self.out_of_scope,
+            "letter": self.letter.as_dict() if self.letter is not None else None,
         }
 
 
@@ -65,7 +74,8 @@ class Interpreter:
 
     def __init__(self, model: NluModel, tokenizer: Tokenizer, index: ItemIndex,
                  aspects: AspectDetector, mood: MoodScorer, regexes: dict[str, list[str]],
-                 synonyms: dict[str, str], thresholds: dict[str, float]) -> None:
+                 synonyms: dict[str, str], thresholds: dict[str, float],
+                 case_numbers: CaseNumbers | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.classifier: IntentClassifier = model.classifier
@@ -73,20 +83,32 @@ class Interpreter:
         self.aspects = aspects
         self.mood = mood
         self.regexes = {name: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-                        for name, patterns in regexes.items() if patterns}
+                        for name, patterns in regexes.items() if patterns and name != "case_no"}
+        # Case numbers follow config.yml `case_numbers` (nlu_data's case_no regex is for Rasa only).
+        self.case_numbers = case_numbers or CaseNumbers()
         self.synonyms = {normalize(k): v for k, v in synonyms.items()}
-        self.min_confidence = thresholds.get("min_confidence", 0.3)
+        # Whether a business intent stands: per-intent bars (config.yml thresholds.fallback).
+        fallback: Any = thresholds.get("fallback")  # a mapping of bars among the numbers
+        self.scope = ScopePolicy(fallback, BUSINESS_INTENTS)
+        self.business_words: frozenset[str] = getattr(model, "business_words", frozenset())
+        self.evidence_item_score = thresholds.get("evidence_item_score", 10.0)
         self.min_item_score = thresholds.get("min_item_score", 4.0)
-        self.min_guide_confidence = thresholds.get("min_guide_confidence", 0.6)
+        self.letters: LetterModel | None = getattr(model, "letters", None)
 
     @classmethod
     def build(cls, model: NluModel, data: TrainingData, items: dict[str, dict[str, Any]],
               department_aliases: dict[str, str], pipeline: dict[str, Any]) -> Interpreter:
         """Put a trained model together with the knowledge base's item index and the lexicons."""
         tokenizer = Tokenizer(user_words(items, department_aliases))
-        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, pipeline.get("retrieval_stop_phrases", []))
+        thresholds = pipeline.get("thresholds") or {}
+        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, pipeline.get("retrieval_stop_phrases", []),
+                          synonym_words(data.synonyms, items),
+                          {**(pipeline.get("item_matcher") or {}),
+                           **{k: thresholds[k] for k in ("min_candidate_score", "min_candidate_similarity",
+                                                         "sure_candidate_score") if k in thresholds}})
         return cls(model, tokenizer, index, AspectDetector(pipeline.get("aspects", {})),
-                   MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms, pipeline.get("thresholds", {}))
+                   MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms, pipeline.get("thresholds", {}),
+                   case_numbers=CaseNumbers(pipeline.get("case_numbers")))
 
     @classmethod
     def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
@@ -112,30 +134,79 @@ class Interpreter:
                 (confidence < 0.6 or whole_name):
             # A bare item name ("食品经营许可证") is a guide question even when it reads like small talk.
             intent, confidence = "ask_guide", max(confidence, 0.5)
-        elif named is None and (
-                (intent in BUSINESS_INTENTS and confidence < self.min_confidence)
-                or (intent == "ask_guide" and confidence < self.min_guide_confidence
-                    and not (candidates and candidates[0].score >= self.min_item_score))):
-            # Unsure and about no item we know: better "not our business" than a wrong guide.
+        elif intent in BUSINESS_INTENTS and not self.scope.accepts(
+                ranking, self._business_evidence(words, named, departments, candidates)):
+            # Unsure, or sure only of words everyday requests use too: better "not our business" than a
+            # form, a rating or a wrong guide.
             intent, confidence = OUT_OF_SCOPE, 1.0 - confidence
-        result = ParseResult(text, intent, confidence, ranking, candidates=candidates)
+        if _BARE_NUMBER.fullmatch(normalized):
+            # Only a number: a case number or the phone's last digits, never goodbye ("1234").
+            intent, confidence = "query_progress", 1.0
+        # Letters (a step of its own, after the intent and scope decision): a long message is a letter
+        # whose type — complaint, suggestion, enquiry, plea for help — says what the dialogue does with it.
+        # (A long message the scope decision calls not business stays so: everyday chat can be long too.)
+        letters = self.letters
+        letter = self._letter(text, normalized, words) if intent in LETTER_INTENTS else None
+        if letter is not None and letters is not None and not (
+                intent == "ask_guide" and named is not None and letter.type != "enquiry"
+                and letter.type_confidence < letters.sure_type and len(normalized) < letters.question_chars):
+            # A question of a sentence or two naming an item stays a guide question unless surely otherwise.
+            intent, confidence = letter.intent, letter.type_confidence
+        result = ParseResult(text, intent, confidence, ranking, candidates=candidates, letter=letter)
         # An item's own name is no mood ("建筑垃圾处置核准" insults nobody).
         felt = normalized.replace(named.mention, " ") if named is not None and named.mention else normalized
-        result.mood = self.mood.score(felt, next((c for name, c in ranking if name == "complain"), 0.0))
+        # A letter's anger is its tone model's (most letters complain, few in anger), a message's how surely
+        # the intent classifier reads a complaint.
+        result.mood = self.mood.score(felt, next((c for name, c in ranking if name == "complain"), 0.0),
+                                      letter.angry if letter is not None else None)
         result.departments = departments
         if intent == "ask_guide":
             best = candidates[0] if candidates else None
             if best is not None and best.score >= self.min_item_score:
                 result.item_id = best.item_id
             # The item's own name must not count as a cue ("抗震设防要求确定" is no question of 条件).
-            asked = compact(normalized)
+            # Punctuation stays: the aspect is asked in the last clause.
+            asked = normalized
             if best is not None and best.mention:
-                asked = asked.replace(best.mention, " ")
-            result.aspect = self.aspects.detect(asked) or "overview"
+                asked = asked.replace(best.mention, " ") if best.mention in asked else \
+                    compact(normalized).replace(best.mention, " ")
+            question = self.aspects.read(asked)
+            result.aspect, result.proxy = question.aspect or "overview", question.proxy
         elif named is not None and named.score >= self.min_item_score:
             result.item_id = named.item_id
         result.entities = self._entities(normalized, result, mentions)
         return result
+
+    def _letter(self, text: str, normalized: str, words: list[str]) -> Letter | None:
+        """The letter analysis of a long message (None for a short one, or without a letter model)."""
+        if self.letters is None or not self.letters.is_letter(normalized, words):
+            return None
+        title = subject_line(text)
+        return self.letters.analyse(normalized, words, title, self.tokenizer.words(title) if title else ())
+
+    def scope_inputs(self, text: str) -> tuple[list[tuple[str, float]], int] | None:
+        """What the scope decision sees: the intent ranking and whether there is evidence of business
+        (for calibrating thresholds; None for a message with no words)."""
+        normalized = normalize(text)[:MAX_PARSED_CHARS]
+        if not has_content(normalized):
+            return None
+        words = self.tokenizer.words(normalized)
+        departments = list(dict.fromkeys(name for _, name in self.index.department_mentions(normalized)))
+        candidates = self.index.search(normalized, words, departments)
+        named = candidates[0] if candidates and candidates[0].exact else None
+        return self.classifier.predict(normalized, words), self._business_evidence(words, named, departments,
+                                                                                  candidates)
+
+    def _business_evidence(self, words: list[str], named: Candidate | None, departments: list[str],
+                           candidates: list[Candidate]) -> int:
+        """How strongly the message shows the centre's business: an item named outright, else a department,
+        a close item match or a business word, else nothing (intent.NAMED / WORDS / NO_EVIDENCE)."""
+        if named is not None and named.score >= self.min_item_score:
+            return NAMED
+        if departments or (candidates and candidates[0].score >= self.evidence_item_score):
+            return WORDS
+        business = self.business_words
+        return WORDS if any(w in business for w in words) else NO_EVIDENCE
 
     def _entities(self, text: str, result: ParseResult, mentions: list[tuple[str, str]]) -> list[dict[str, Any]]:
         entities = []
@@ -143,6 +214,14 @@ class Interpreter:
             for match in pattern.finditer(text):
                 entities.append({"entity": name, "value": match.group(0).upper(), "start": match.start(),
                                  "end": match.end(), "extractor": "RegexEntityExtractor"})
+        numbers = self.case_numbers.find(text)
+        for number in numbers:
+            entities.append({"entity": "case_no", "value": number.key, "start": number.start, "end": number.end,
+                             "extractor": "RegexEntityExtractor"})
+        last_four = self.case_numbers.phone_last_four(text, numbers)
+        if last_four is not None:
+            entities.append({"entity": "phone_last4", "value": last_four.key, "start": last_four.start,
+                             "end": last_four.end, "extractor": "RegexEntityExtractor"})
         for alias, department in mentions:
             start = text.find(alias)
             if start >= 0:

@@ -10,31 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.nlu.aspects import ASPECTS, AspectDetector, AspectQuestion
 from bot.nlu.text import normalize
+
+__all__ = ["ASPECTS", "AspectDetector", "AspectQuestion", "Mood", "MoodScorer"]
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     """One regex matching any of `words`, longest first so the longest cue at a position wins."""
     ordered = sorted({w for w in words if w}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, ordered))) if ordered else re.compile(r"(?!x)x")
-
-ASPECTS = ("materials", "process", "time_limit", "fee", "location", "basis", "conditions", "online", "contact")
-
-
-class AspectDetector:
-    """Which part of a guide the question asks for; None when it names no single aspect (overview)."""
-
-    def __init__(self, cues: dict[str, list[str]]) -> None:
-        unknown = set(cues) - set(ASPECTS)
-        if unknown:
-            raise ValueError(f"config.yml aspects: unknown aspect names {sorted(unknown)}")
-        self._aspect_of = {normalize(c): aspect for aspect, words in cues.items() for c in words}
-        self._pattern = _alternation(self._aspect_of)
-
-    def detect(self, text: str) -> str | None:
-        """The aspect of the longest cue in `text` (the earliest among equally long ones)."""
-        best = max(self._pattern.finditer(text), key=lambda m: (len(m.group()), -m.start()), default=None)
-        return self._aspect_of[best.group()] if best else None
 
 
 @dataclass(frozen=True)
@@ -47,31 +32,66 @@ class Mood:
         return {"label": self.label, "score": round(self.score, 3), "escalate": self.escalate}
 
 
+_SENTENCES = re.compile(r"[^。!?；;\n]+[。!?；;\n]*")
+
+DEFAULT_MOOD_WEIGHTS = {"base": 0.3, "angry": 0.45, "negative": 0.2, "positive": -0.25, "intensity": 0.08,
+                        "complaint": 0.67, "sure_complaint": 0.8, "negative_from": 0.5, "letter_anger": 0.6}
+
+
 class MoodScorer:
-    """A first mood score from weighted cue words, intensifiers and exclamation marks."""
+    """A first mood score from weighted cue words, intensifiers and exclamation marks.
+
+    Every setting comes from config.yml's `mood:` block (`escalate_at`, `weights`, the word lists). A
+    long message is scored sentence by sentence and the strongest sentence counts, so one furious
+    sentence in a long, polite letter is not diluted by the rest."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._angry, self._negative, self._positive, self._intensifiers = (
             _alternation(normalize(w) for w in config.get(kind, []))
             for kind in ("angry", "negative", "positive", "intensifiers"))
         self.escalate_at = float(config.get("escalate_at", 0.7))
+        unknown = set(config.get("weights") or {}) - set(DEFAULT_MOOD_WEIGHTS)
+        if unknown:
+            raise ValueError(f"config.yml mood.weights: unknown names {sorted(unknown)}")
+        self.weights = {**DEFAULT_MOOD_WEIGHTS, **{k: float(v) for k, v in (config.get("weights") or {}).items()}}
 
-    def score(self, text: str, complaint_probability: float = 0.0) -> Mood:
-        """Mood of normalised `text`: distinct cue words of each kind, weighed, and how surely the
-        intent classifier reads it as a complaint (an angry citizen complains, whatever the words)."""
-        angry, negative, positive, intense = (len(set(p.findall(text))) for p in
+    def _sentence(self, sentence: str) -> tuple[float, int, int, int, int]:
+        """(raw score, angry, negative, positive cue counts, intensity) of one sentence."""
+        w = self.weights
+        angry, negative, positive, intense = (len(set(p.findall(sentence))) for p in
                                               (self._angry, self._negative, self._positive, self._intensifiers))
-        intensity = intense + min(text.count("!"), 3)
-        raw = 0.45 * angry + 0.2 * negative - 0.25 * positive
+        intensity = intense + min(sentence.count("!"), 3)
+        raw = w["angry"] * angry + w["negative"] * negative + w["positive"] * positive
         if raw > 0:
-            raw += 0.08 * intensity
+            raw += w["intensity"] * intensity
+        return raw, angry, negative, positive, intensity
+
+    def score(self, text: str, complaint_probability: float = 0.0, letter_anger: float | None = None) -> Mood:
+        """Mood of normalised `text`: distinct cue words of each kind in its strongest sentence, weighed,
+        and how surely it reads as a complaint (an angry citizen complains, whatever the words).
+
+        For a letter, `letter_anger` (bot/nlu/letters.py: 0.5 = angrier than calm letters read) takes the
+        place of the complaint probability: most letters complain, few of them in anger."""
+        w = self.weights
+        sentences = _SENTENCES.findall(text) or [text]
+        whole = self._sentence(text)
+        strongest = max(map(self._sentence, sentences), key=lambda s: s[0]) if len(sentences) > 1 else whole
+        # The strongest sentence when any is upset; else the whole message (praise lowers the score).
+        raw, intensity = (strongest[0], strongest[4]) if strongest[0] > 0 else (whole[0], whole[4])
+        _, angry, negative, positive, _ = whole
         if positive and not (angry or negative):
             complaint_probability = 0.0  # praise of the service reads like a complaint to the classifier
-        score = max(0.0, min(1.0, 0.3 + raw), 0.3 + 0.67 * complaint_probability)
+        base = w["base"]
+        if letter_anger is None:
+            felt = base + w["complaint"] * complaint_probability
+        else:
+            felt = self.escalate_at + w["letter_anger"] * (letter_anger - 0.5)
+            complaint_probability = 1.0 if letter_anger >= 0.5 else 0.0
+        score = min(1.0, max(0.0, base + raw, felt))
         escalate = score >= self.escalate_at
-        if escalate and (angry or intensity or complaint_probability >= 0.8):
+        if escalate and (angry or intensity or complaint_probability >= w["sure_complaint"]):
             label = "angry"
-        elif score >= 0.5 or raw > 0.05:
+        elif score >= w["negative_from"] or raw > 0.05:
             label = "negative"
         elif positive and raw < 0:
             label = "positive"

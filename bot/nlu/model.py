@@ -13,12 +13,14 @@ import multiprocessing
 import pickle
 import random
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.nlu.intent import IntentClassifier
+from bot.nlu import corpora
+from bot.nlu.intent import IntentClassifier, derive_business_words
+from bot.nlu.letters import LetterModel, inputs_digest as letter_inputs, train_letter_model
 from bot.nlu.pinyin import PinyinTable
 from bot.nlu.text import Tokenizer, normalize
 from bot.nlu.training_data import TrainingData
@@ -29,6 +31,8 @@ class NluModel:
     classifier: IntentClassifier
     pinyin: PinyinTable
     fingerprint: str
+    business_words: frozenset[str] = field(default_factory=frozenset)  # evidence of the centre's business
+    letters: LetterModel | None = None  # type and topic of long letters (bot/nlu/letters.py)
 
 
 def user_words(items: dict[str, dict[str, Any]], department_aliases: dict[str, str]) -> list[str]:
@@ -37,27 +41,135 @@ def user_words(items: dict[str, dict[str, Any]], department_aliases: dict[str, s
     return words + list(department_aliases)
 
 
-def fingerprint(data: TrainingData, words: list[str], pipeline: dict[str, Any]) -> str:
-    """Changes whenever anything training depends on changes."""
+def fingerprint(data: TrainingData, words: list[str], pipeline: dict[str, Any],
+                items: dict[str, dict[str, Any]] | None = None) -> str:
+    """Changes whenever anything training depends on changes (the corpora read included)."""
     digest = hashlib.sha256(__version__.encode())
     digest.update(json.dumps([(e.text, e.intent) for e in data.examples], ensure_ascii=False).encode())
     digest.update(json.dumps(sorted(set(words)), ensure_ascii=False).encode())
-    digest.update(json.dumps({k: pipeline.get(k) for k in ("intent_classifier", "item_name_examples")},
+    digest.update(json.dumps({k: pipeline.get(k) for k in ("intent_classifier", "item_name_examples",
+                                                           "business_words")},
                              sort_keys=True, default=str).encode())
+    if items is not None:
+        digest.update(json.dumps(_kb_fields(items), ensure_ascii=False).encode())
+    for path in _corpus_files(pipeline):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(letter_inputs(pipeline))
     return digest.hexdigest()[:16]
+
+
+def _corpus_settings(pipeline: dict[str, Any]) -> dict[str, int]:
+    """How many rows of each real corpus's training part training takes (config.yml intent_classifier.corpora)."""
+    settings = (pipeline.get("intent_classifier") or {}).get("corpora") or {}
+    return {str(k): int(v) for k, v in settings.items() if v}
+
+
+_CORPUS_OF = {"everyday": corpora.NONGOV, "citizen_messages": corpora.CITIZEN_MESSAGES,
+              "policy_questions": corpora.POLICY_QA}
+
+
+def _corpus_files(pipeline: dict[str, Any]) -> list[Path]:
+    wanted = _corpus_settings(pipeline)
+    files = [corpora.corpora_dir() / _CORPUS_OF[k] for k in wanted if k in _CORPUS_OF]
+    return [f for f in files if f.is_file()]
+
+
+def corpus_examples(pipeline: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Real training examples from the training part of the shared corpora (none when they are absent):
+    everyday requests as out_of_scope, citizen letters and policy questions as
+    ask_guide — each a fixed-seed sample of the size config.yml asks for, to keep classes balanced."""
+    texts: list[str] = []
+    labels: list[str] = []
+    wanted = _corpus_settings(pipeline)
+    sample = random.Random(11)
+
+    def take(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+        return sample.sample(rows, min(limit, len(rows)))
+
+    if wanted.get("everyday"):
+        for row in take(list(corpora.rows(corpora.NONGOV, "train")), wanted["everyday"]):
+            texts.append(normalize(row["text"]))
+            labels.append("out_of_scope")
+    if wanted.get("citizen_messages"):
+        # The letter model decides a long message's type after the intent (interpreter.py): a letter only
+        # teaches that such text is the centre's business. As ask_guide, because for a short message that
+        # resembles a letter "nothing found, here is what I can do" is a safer misreading than a complaint
+        # form (and letters taught as complaints pull colloquial guide questions to complain).
+        for row in take(list(corpora.rows(corpora.CITIZEN_MESSAGES, "train")), wanted["citizen_messages"]):
+            texts.append(normalize(row["text"])[:MAX_TRAINING_CHARS])
+            labels.append("ask_guide")
+    if wanted.get("policy_questions"):
+        for row in take(list(corpora.rows(corpora.POLICY_QA, "train")), wanted["policy_questions"]):
+            texts.append(normalize(row["text"]))
+            labels.append("ask_guide")
+    return texts, labels
+
+
+MAX_TRAINING_CHARS = 200  # a letter teaches by its title and opening; the rest is detail
+
+
+def _kb_fields(items: dict[str, dict[str, Any]]) -> list[str]:
+    """The knowledge-base text business words are drawn from: names, aliases, keywords, materials, conditions."""
+    fields: list[str] = []
+    for record in items.values():
+        fields += [record.get("name") or "", *(record.get("aliases") or []), *(record.get("keywords") or [])]
+        fields += [m.get("name", "") if isinstance(m, dict) else str(m) for m in record.get("materials") or []]
+        fields += [str(record.get("conditions") or ""), str(record.get("summary") or "")]
+    return fields
+
+
+def general_word_frequencies() -> dict[str, int]:
+    """How often each word occurs in general Chinese text (jieba's dictionary)."""
+    import jieba
+
+    frequencies: dict[str, int] = {}
+    source = Path(jieba.__file__).resolve().parent / "dict.txt"
+    for line in source.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            frequencies[parts[0]] = int(parts[1])
+    return frequencies
+
+
+def business_words(items: dict[str, dict[str, Any]], tokenizer: Tokenizer, everyday: list[str],
+                   pipeline: dict[str, Any]) -> frozenset[str]:
+    """config.yml's `business_words` plus the words the knowledge base uses and everyday requests do not."""
+    derived = derive_business_words((tokenizer.words(normalize(f)) for f in _kb_fields(items)),
+                                    (tokenizer.words(t) for t in everyday), general_word_frequencies())
+    return derived | frozenset(normalize(w) for w in pipeline.get("business_words") or [])
 
 
 def train_model(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
                 pipeline: dict[str, Any]) -> NluModel:
     """Train in this process (imports scikit-learn and pypinyin)."""
     words = user_words(items, department_aliases)
+    texts, labels = training_examples(data, items, pipeline)
+    tokenizer = Tokenizer(words)
+    classifier = classifier_from(pipeline).fit(texts, labels, tokenizer)
+    everyday = [t for t, label in zip(texts, labels) if label in EVERYDAY_INTENTS]
+    return NluModel(classifier, PinyinTable.build(), fingerprint(data, words, pipeline, items),
+                    business_words(items, tokenizer, everyday, pipeline), train_letter_model(pipeline, tokenizer))
+
+
+EVERYDAY_INTENTS = frozenset({"out_of_scope", "chitchat"})
+
+
+def classifier_from(pipeline: dict[str, Any]) -> IntentClassifier:
+    """An untrained classifier with config.yml's `intent_classifier` settings."""
+    settings = pipeline.get("intent_classifier") or {}
+    return IntentClassifier(tuple(settings.get("char_ngrams", (1, 3))), settings.get("C", 0.5),
+                            settings.get("balance", 1.0), settings.get("min_df", 1), settings.get("nb_alpha", 0.0))
+
+
+def training_examples(data: TrainingData, items: dict[str, dict[str, Any]],
+                      pipeline: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Normalised texts and intents training uses: nlu_data, item names, and the corpora's training part."""
     texts = [normalize(e.text) for e in data.examples]
     labels = [e.intent for e in data.examples]
     texts, labels = _with_item_names(texts, labels, items, pipeline.get("item_name_examples", 150))
-    settings = pipeline.get("intent_classifier", {})
-    classifier = IntentClassifier(tuple(settings.get("char_ngrams", (1, 3))), settings.get("C", 0.5))
-    classifier.fit(texts, labels, Tokenizer(words))
-    return NluModel(classifier, PinyinTable.build(), fingerprint(data, words, pipeline))
+    real_texts, real_labels = corpus_examples(pipeline)
+    return texts + real_texts, labels + real_labels
 
 
 def train_model_in_child(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
@@ -70,7 +182,7 @@ def train_model_in_child(data: TrainingData, items: dict[str, dict[str, Any]], d
 def load_or_train(models_dir: Path, data: TrainingData, items: dict[str, dict[str, Any]],
                   department_aliases: dict[str, str], pipeline: dict[str, Any]) -> NluModel:
     """The saved model when it was trained on exactly this input, else a new one (saved for next time)."""
-    wanted = fingerprint(data, user_words(items, department_aliases), pipeline)
+    wanted = fingerprint(data, user_words(items, department_aliases), pipeline, items)
     path = models_dir / f"nlu-{wanted}.pkl"
     if path.exists():
         try:

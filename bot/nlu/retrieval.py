@@ -1,11 +1,17 @@
 """Finding the item a citizen asks about.
 
-Three signals, added up:
+Four signals, added up:
 - exact mentions: any name, alias or keyword of an item found inside the question, by characters
   and by toneless pinyin (so 老人正 finds 老人证), longer mentions counting more;
 - BM25 (bm25s) over character bigrams and jieba words of every item's names, aliases, keywords,
   sample questions, department names and summary — tolerant of a wrong or missing character;
-- BM25 over pinyin syllable bigrams, for homophones the exact layer cannot see.
+- BM25 over pinyin syllable bigrams, for homophones the exact layer cannot see;
+- the learned matcher (matcher.py): cosine with each item's centroid of character n-grams, learned
+  from its names, aliases, citizen words (knowledge/citizen_words.yml, resolved unanswered questions),
+  sample questions and materials — for the situation a citizen describes instead of naming the item.
+An item's citizen words (牙科门诊 → 医疗机构执业登记) count as mentions, a little more than an alias,
+and lift their item above the others sharing the thing they concern (公司搬家 … 营业执照).
+Below a confidence nothing is returned (`_confident`): an unrelated item is never offered.
 Old department names (工商局, 国税局 …) count for the items of the department that took over.
 """
 
@@ -20,6 +26,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from bot.nlu.matcher import ItemMatcher
 from bot.nlu.pinyin import PinyinTable
 from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, strip_brackets
 
@@ -27,6 +34,11 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MAX_MENTION = 60  # longest name or alias matched as a whole (characters)
 MAX_PINYIN_MENTION = 8  # longest alias matched by sound (syllables)
+MAX_CITIZEN_MENTION = 12  # longer citizen words are whole questions: they teach the matcher, not mentions
+# A citizen word names the situation the citizen is in ("公司搬家"): it says which item more surely
+# than the name of the thing it concerns ("营业执照"), so it counts a little more than an alias.
+CITIZEN_WEIGHT = 1.2
+MAX_MATERIAL_EXAMPLES = 12
 _PUNCT = re.compile(r"[^\u4e00-\u9fffa-z0-9]")
 
 
@@ -56,10 +68,21 @@ class ItemIndex:
     """Search structure over the items of one knowledge-base snapshot."""
 
     def __init__(self, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-                 tokenizer: Tokenizer, pinyin: PinyinTable, stop_phrases: Iterable[str] = ()) -> None:
+                 tokenizer: Tokenizer, pinyin: PinyinTable, stop_phrases: Iterable[str] = (),
+                 extra_words: dict[str, list[str]] | None = None, settings: dict[str, Any] | None = None) -> None:
+        """`extra_words`: more names by item id (nlu_data's synonyms, see `synonym_words`); `settings`:
+        config.yml's `item_matcher:` block and the `thresholds:` keys min_candidate_score,
+        min_candidate_similarity and sure_candidate_score (absent: every candidate is offered)."""
+        settings = settings or {}
         self.tokenizer = tokenizer
         self.pinyin = pinyin
         self.text_weight = 0.4  # sample questions and summaries count less than names and aliases
+        self.matcher_weight = float(settings.get("matcher_weight", 10.0))
+        self.min_score = float(settings.get("min_candidate_score", 0.0))
+        self.citizen_boost = float(settings.get("citizen_boost", 1.5))
+        self.min_similarity = float(settings.get("min_candidate_similarity", 0.0))
+        self.sure_score = float(settings.get("sure_candidate_score", 0.0))
+        extra_words = extra_words or {}
         self.ids = list(items)
         self.names = [items[i]["name"] for i in self.ids]
         self._position = {item_id: n for n, item_id in enumerate(self.ids)}
@@ -70,6 +93,9 @@ class ItemIndex:
         self._department_starts = {alias[:2] for alias in self._department_aliases}
         self._stop_words = set(self._stop)
         self._stop_pattern = re.compile("|".join(map(re.escape, self._stop))) if self._stop else None
+        # For citizen words: whole stop phrases only; a one-character particle may be part of the word (酒吧).
+        phrases = [p for p in self._stop if len(p) > 1]
+        self._phrase_pattern = re.compile("|".join(map(re.escape, phrases))) if phrases else None
         self._mentions: dict[str, list[tuple[int, float]]] = {}
         self._pinyin_mentions: dict[str, list[tuple[int, float]]] = {}
         # First two characters (syllables) of every surface: most positions of a question start none.
@@ -77,17 +103,46 @@ class ItemIndex:
         self._pinyin_starts: set[tuple[str, str]] = set()
         self._longest_mention = 0
         name_documents, text_documents, pinyin_documents = [], [], []
+        examples: list[list[tuple[str, float]]] = []
         for position, item_id in enumerate(self.ids):
             record = items[item_id]
+            citizen = [normalize(w) for w in record.get("citizen_words") or []]
             names = self._surfaces(record)
+            known = {surface for surface, _ in names}
             for surface, weight in names:
                 self._add_mention(surface, position, weight)
+            # nlu_data's synonyms of an item are more names of it (老年优待证): mentioned, they count as an
+            # alias; they stay out of BM25 and the matcher, where repeating the item's common word
+            # ("公积金提取", "提取公积金" …) would make it the answer to every question naming only that word.
+            for word in dict.fromkeys(compact(normalize(w)) for w in extra_words.get(item_id, [])):
+                if len(word) >= 2 and word not in known:
+                    self._add_mention(word, position, 1.0)
+                    known.add(word)
+            # "阳光卡怎么办" (a resolved question) is mentioned as "阳光卡": what it asks is no part of the name.
+            situations = [w for w in dict.fromkeys(compact(self._phrase_pattern.sub(" ", w) if self._phrase_pattern
+                                                           else w) for w in citizen)
+                          if 2 <= len(w) <= MAX_CITIZEN_MENTION and w not in known]
+            for word in situations:
+                # By sound only from four syllables: a short everyday word sounds like too many others
+                # (失明 / 是名, 下岗 / 侠钢).
+                self._add_mention(word, position, CITIZEN_WEIGHT, min_syllables=4)
             name_text = " ".join(s for s, w in names if w >= 0.9)
             name_documents.append(self._tokens(self._strip_stop(name_text)))
-            text_fields = [s for s, w in names if w < 0.9] + [normalize(q) for q in record.get("questions") or []]
+            questions = [normalize(q) for q in record.get("questions") or []]
+            # Short citizen words stay out of BM25 (they are mentions): many repeat a common word
+            # ("公积金") and would tip a question that names only it towards one of the items sharing it.
+            # Longer ones are whole questions staff resolved: read like sample questions.
+            text_fields = [s for s, w in names if w < 0.9] + questions
+            text_fields += [w for w in citizen if len(compact(w)) > MAX_CITIZEN_MENTION]
             text_fields += [normalize(record.get("department") or ""), normalize(record.get("summary") or "")]
             text_documents.append(self._tokens(" ".join(self._strip_stop(t) for t in text_fields)))
             pinyin_documents.append(self._pinyin_tokens(name_text))
+            materials = [normalize(str(m.get("name", ""))) for m in (record.get("materials") or [])
+                         if isinstance(m, dict)][:MAX_MATERIAL_EXAMPLES]
+            examples.append([(s, 1.0) for s, w in names if w >= 0.9] + [(s, 0.6) for s, w in names if w < 0.9]
+                            + [(w, 1.0) for w in citizen] + [(q, 0.8) for q in questions]
+                            + [(m, 0.15) for m in materials])
+        self.matcher = ItemMatcher(int(settings.get("matcher_features", 80)), prepare=self._strip_stop).fit(examples)
         # One posting list per token over all three BM25 indexes (bm25s computes the weights), so a
         # query costs one concatenate and one bincount however many tokens it has.
         postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -100,6 +155,11 @@ class ItemIndex:
         for position, item_id in enumerate(self.ids):
             by_department.setdefault(items[item_id].get("department") or "", []).append(position)
         self._department_positions = {k: np.array(v) for k, v in by_department.items()}
+        # Themes (一件事, 全程办理指南) answer "the whole of it": a question asking for all the steps leans to them.
+        self._themes = np.array([p for p, i in enumerate(self.ids) if items[i].get("steps")], dtype=np.int64)
+        cues = sorted({compact(normalize(c)) for c in settings.get("theme_cues") or []} - {""}, key=len, reverse=True)
+        self._theme_cues = re.compile("|".join(map(re.escape, cues))) if cues and len(self._themes) else None
+        self.theme_boost = float(settings.get("theme_boost", 1.3))
 
     @staticmethod
     def _surfaces(record: dict[str, Any]) -> list[tuple[str, float]]:
@@ -116,13 +176,13 @@ class ItemIndex:
                 seen[key] = weight
         return list(seen.items())
 
-    def _add_mention(self, surface: str, position: int, weight: float) -> None:
+    def _add_mention(self, surface: str, position: int, weight: float, min_syllables: int = 2) -> None:
         if len(surface) <= MAX_MENTION:
             self._mentions.setdefault(surface, []).append((position, weight))
             self._mention_starts.add(surface[:2])
             self._longest_mention = max(self._longest_mention, len(surface))
         syllables = self.pinyin.syllables(surface)
-        if 2 <= len(syllables) <= MAX_PINYIN_MENTION and any(len(s) > 1 for s in syllables):
+        if min_syllables <= len(syllables) <= MAX_PINYIN_MENTION and any(len(s) > 1 for s in syllables):
             self._pinyin_mentions.setdefault(" ".join(syllables), []).append((position, weight))
             self._pinyin_starts.add((syllables[0], syllables[1]))
 
@@ -186,7 +246,7 @@ class ItemIndex:
         scores = np.zeros(len(self.ids), dtype=np.float32)
         syllables = self.pinyin.syllables(letters)
         exact = self._exact_mentions(letters, syllables)
-        for position, (value, _, _) in exact.items():
+        for position, (value, _, _, _) in exact.items():
             scores[position] += value
         query = self._strip_stop(text[:300])
         tokens = dict.fromkeys(self._tokens(query, None if words is None else [w for w in words if w in query]))
@@ -197,27 +257,58 @@ class ItemIndex:
         if hits:
             scores += np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
                                   minlength=len(self.ids)).astype(np.float32)
+        # The matcher is for questions that name no item: one that does is found by its name (and
+        # saves the matcher's time, most questions do).
+        named = any(weight >= 0.9 for _, _, _, weight in exact.values())
+        similarity = self.matcher.scores(text[:300]) if not named else None
+        if self.matcher_weight and similarity is not None:
+            scores += self.matcher_weight * similarity
+        situations = [p for p, (_, _, _, weight) in exact.items() if weight >= CITIZEN_WEIGHT]
+        if situations:
+            # The citizen's situation ("公司搬家") decides among the items that share the thing it
+            # concerns ("营业执照" names 企业设立登记 too).
+            scores[situations] *= self.citizen_boost
         for department in departments:
             positions = self._department_positions.get(department)
             if positions is not None:
                 scores[positions] *= 1.3
+        if self._theme_cues is not None and self._theme_cues.search(letters):
+            scores[self._themes] *= self.theme_boost
         top = _best(scores, limit)
+        if not len(top) or not self._confident(top[0], float(scores[top[0]]), exact,
+                                               0.0 if similarity is None else float(similarity[top[0]])):
+            return []  # nothing fits well enough: better "not found" than an unrelated item
         return [Candidate(self.ids[p], self.names[p], round(float(scores[p]), 3), p in exact,
                           letters[exact[p][1]:exact[p][2]] if p in exact else None)
-                for p in top if scores[p] > 0]
+                for p in top if scores[p] >= max(self.min_score, 1e-6)]
 
-    def _exact_mentions(self, letters: str, syllables: list[str]) -> dict[int, tuple[float, int, int]]:
-        """Items mentioned by name or alias: position → (score, start, end) of the best mention.
+    def _confident(self, position: int, score: float, exact: dict[int, tuple[float, int, int, float]],
+                   similarity: float) -> bool:
+        """Whether the best item fits the question well enough to be offered at all.
+
+        Enough score, and one more sign that it is this item: the question names it (a name, alias or
+        citizen word, not a mere keyword), or the matcher finds the question close to what the item
+        is asked with, or the score is high beyond doubt. Shared words alone ("登记", "酒店") are not enough.
+        """
+        if score < max(self.min_score, 1e-6):
+            return False
+        named = position in exact and exact[position][3] >= 0.9
+        return named or similarity >= self.min_similarity or score >= self.sure_score
+
+    def _exact_mentions(self, letters: str, syllables: list[str]) -> dict[int, tuple[float, int, int, float]]:
+        """Items mentioned by name or alias: position → (score, start, end, weight) of the best mention.
 
         Longer mentions score more; a pinyin (homophone) mention a little less than the right characters.
         """
-        found: dict[int, tuple[float, int, int]] = {}
+        found: dict[int, tuple[float, int, int, float]] = {}
+        every: dict[int, list[tuple[float, int, int]]] = {}
 
         def credit(hits: list[tuple[int, float]], length: float, start: int, end: int) -> None:
             for position, weight in hits:
                 value = weight * (2.0 + length)
+                every.setdefault(position, []).append((value, start, end))
                 if value > found.get(position, (0.0,))[0]:
-                    found[position] = (value, start, end)
+                    found[position] = (value, start, end, weight)
 
         length = len(letters)
         for start in range(length - 1):
@@ -235,7 +326,38 @@ class ItemIndex:
                     hits = self._pinyin_mentions.get(" ".join(syllables[start:end]))
                     if hits:
                         credit(hits, (end - start) * 0.8, start, end)
+        # A second, separate mention of the same item (a name and a citizen word of it) is more
+        # evidence for it: half its value is added.
+        for position, mentions in every.items():
+            if len(mentions) > 1:
+                value, start, end, weight = found[position]
+                extra = max((v for v, a, b in mentions if b <= start or a >= end), default=0.0)
+                found[position] = (value + 0.5 * extra, start, end, weight)
         return found
 
     def position(self, item_id: str) -> int | None:
         return self._position.get(item_id)
+
+
+def synonym_words(synonyms: dict[str, str], items: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """nlu_data's synonyms whose canonical value names an item (its id, name or bracket-less name),
+    as more aliases of that item.
+
+    Left out: synonyms of no item (departments: departments.yml holds their names), and words that
+    occur in another item's name or alias too ("公积金" for 住房公积金提取 is as much 公积金贷款's):
+    an entity synonym maps a word to a value, it does not make the word that item's own name."""
+    by_name: dict[str, str] = {}
+    names_of: dict[str, str] = {}
+    for item_id, record in items.items():
+        for key in (item_id, record["name"], strip_brackets(record["name"])):
+            by_name.setdefault(compact(normalize(key)), item_id)
+        names_of[item_id] = "\n".join(compact(normalize(n)) for n in [record["name"], *(record.get("aliases") or [])])
+    every_name = "\n".join(names_of.values())  # one search per synonym, however large the catalogue
+    words: dict[str, list[str]] = {}
+    for surface, canonical in synonyms.items():
+        named = by_name.get(compact(normalize(canonical)))
+        key = compact(normalize(surface))
+        if named is None or not key or every_name.count(key) > names_of[named].count(key):
+            continue
+        words.setdefault(named, []).append(surface)
+    return words

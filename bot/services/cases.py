@@ -20,6 +20,7 @@ from sqlalchemy import func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.nlu.case_numbers import number_key
 from bot.services.importers import ImportProblem
 from bot.services.notifications import Outbox
 from bot.storage import (
@@ -164,6 +165,7 @@ class CaseService:
                     if case is None:
                         case = Case(case_no=record["case_no"])
                         session.add(case)
+                    case.number_key = number_key(record["case_no"])[:MAX_LENGTHS["case_no"]]
                     if not late:  # an older change arriving late is kept in the history only
                         for name in ("item_id", "applicant", "phone", "status", "note", "updated_at"):
                             setattr(case, name, record[name])
@@ -195,6 +197,37 @@ class CaseService:
         async with self.database.reader() as session:
             return await session.get(Case, case_no)
 
+    async def find_number(self, spellings: list[str]) -> str | None:
+        """The case number of the first of `spellings` (number keys, see case_numbers) that the cases
+        table holds, however the approval system writes it; None when it holds none of them.
+
+        Only for recognising a number a citizen typed: telling anything of the case still needs
+        `verify`."""
+        keys = [key for key in dict.fromkeys(spellings) if key and len(key) <= MAX_LENGTHS["case_no"]]
+        if not keys:
+            return None
+        async with self.database.reader() as session:
+            rows = (await session.execute(select(Case.number_key, Case.case_no)
+                                          .where(Case.number_key.in_(keys)))).all()
+        numbers: dict[str, list[str]] = {}
+        for key, case_no in rows:
+            numbers.setdefault(key or "", []).append(case_no)
+        for key in keys:
+            found = numbers.get(key, [])
+            if len(found) == 1 or key in found:
+                return found[0] if len(found) == 1 else key
+        return None
+
+    @staticmethod
+    async def _case_of(session: AsyncSession, typed: str) -> tuple[str, Case | None]:
+        """The case a typed number means (compared as number keys) and the number tries count under:
+        the case's own number, else the typed number's key, so every spelling of one number shares
+        one limit."""
+        key = number_key(typed)
+        found = (await session.scalars(select(Case).where(Case.number_key == key).limit(2))).all()
+        case = found[0] if len(found) == 1 else next((c for c in found if c.case_no == typed), None)
+        return (case.case_no if case else key[:MAX_LENGTHS["case_no"]]), case
+
     async def verify(self, sender_key: str, case_no: str, last_four: str, client: str | None = None) -> Verification:
         """Is `sender_key` the applicant of `case_no`? Every try is written before this returns.
 
@@ -214,10 +247,10 @@ class CaseService:
                 # all see the count below the limit).
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _VERIFY_LOCK_KEY})
             now = datetime.now(UTC)
+            case_no, case = await self._case_of(session, case_no)
             by_sender, by_client, by_case = await self._wrong_counts(session, now, sender_key, client, case_no)
             if by_sender >= self.limits.per_sender or (client is not None and by_client >= self.limits.per_client):
                 return Verification("locked")
-            case = await session.get(Case, case_no)
             if by_case >= self.limits.per_case:
                 return Verification("case_locked", item_id=case.item_id if case else None)
             success = case is not None and hmac.compare_digest(case.phone[-4:].encode(), last_four.encode())

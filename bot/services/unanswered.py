@@ -1,5 +1,5 @@
 """Questions zwbot could not answer, grouped when they ask the same thing, for staff to turn into
-an alias or a sample question of an item."""
+citizen words (knowledge/citizen_words.yml), an alias or a sample question of an item."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.storage import Database, UnansweredQuestion
 
 _LETTERS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
+_NUMBERS = re.compile(r"[0-9０-９]{5,}")  # phones, case and identity numbers: personal, and no item's words
 
 
 @dataclass
@@ -21,6 +22,11 @@ class QuestionGroup:
     @property
     def example(self) -> str:
         return min(self.texts, key=len)
+
+
+def without_numbers(text: str) -> str:
+    """`text` without long numbers (phones, case and identity numbers), at most 200 characters."""
+    return " ".join(_NUMBERS.sub(" ", text).split())[:200]
 
 
 def _bigrams(text: str) -> set[str]:
@@ -59,6 +65,17 @@ class UnansweredService:
             else:
                 groups.append((grams, QuestionGroup([row.id], [row.text])))
         return sorted((group for _, group in groups), key=lambda g: -len(g.ids))
+
+    async def texts(self, ids: list[int], department: str | None = None, limit: int = 20) -> list[str]:
+        """The distinct texts of these questions (with `department`: only those of that department),
+        long numbers removed: they become words of the knowledge base, which is no place for a phone."""
+        query = select(UnansweredQuestion.text).where(UnansweredQuestion.id.in_(ids[:500]))
+        if department is not None:
+            query = query.where(UnansweredQuestion.department == department)
+        async with self.database.session() as session:
+            texts = (await session.scalars(query.order_by(UnansweredQuestion.id))).all()
+        cleaned = (without_numbers(t) for t in texts)
+        return list(dict.fromkeys(t for t in cleaned if t))[:limit]
 
     async def resolve(self, ids: list[int], department: str | None = None) -> None:
         """Mark these questions dealt with (with `department`: only those of that department)."""

@@ -92,6 +92,8 @@ class Case(Base):
     __tablename__ = "cases"
 
     case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # case_no upper case without blanks and dashes, as citizens' spellings are compared (case_numbers.number_key)
+    number_key: Mapped[str | None] = mapped_column(String(40), index=True)
     item_id: Mapped[str] = mapped_column(String(80))
     applicant: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(20))

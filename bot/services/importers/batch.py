@@ -62,7 +62,7 @@ def check_item(record: dict[str, Any], where: str, batch: ImportBatch) -> None:
             batch.problem(where, name, f"过长（最多 {MAX_LENGTHS.get(name, 100)} 字）")
     if isinstance(record.get("kind"), str) and record["kind"] not in ITEM_KINDS:
         batch.problem(where, "kind", f"事项类型应为 {'/'.join(ITEM_KINDS)} 之一，实际为 {record['kind']!r}")
-    for name in ("aliases", "keywords", "process", "basis", "questions"):
+    for name in ("aliases", "keywords", "process", "basis", "questions", "citizen_words"):
         value = record.get(name)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             batch.problem(where, name, "应为文字列表")

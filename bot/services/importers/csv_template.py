@@ -1,6 +1,6 @@
 """The CSV template: one item per row, for departments that keep their guides in a spreadsheet.
 
-List cells (aliases, keywords, process, basis) hold one entry per line or entries separated by "|".
+List cells (aliases, keywords, citizen_words, process, basis) hold one entry per line or entries separated by "|".
 The materials cell holds one material per line: `名称;形式;份数;必要|可选;备注`.
 """
 
@@ -19,8 +19,8 @@ from bot.services.importers.batch import (
     parse_count,
 )
 
-COLUMNS = ["id", "name", "aliases", "keywords", "department", "kind", "summary", "conditions", "materials",
-           "process", "statutory_limit", "committed_limit", "limit_note", "fee", "basis", "hall", "floor",
+COLUMNS = ["id", "name", "aliases", "keywords", "citizen_words", "department", "kind", "summary", "conditions",
+           "materials", "process", "statutory_limit", "committed_limit", "limit_note", "fee", "basis", "hall", "floor",
            "window", "hours", "phone", "complaint_phone", "online_url", "online_note", "visits", "result",
            "source", "updated_at"]
 REQUIRED_COLUMNS = {"id", "name", "department", "kind"}
@@ -69,6 +69,8 @@ def record_from_row(row: dict[str, str | None], where: str, batch: ImportBatch) 
                                "hours", "phone", "complaint_phone", "result", "source", "updated_at")}
     for name in _LIST_COLUMNS:
         record[name] = _split_list(cell.get(name, ""))
+    if "citizen_words" in cell:  # absent, the console's editor (which merges) leaves them as they are
+        record["citizen_words"] = _split_list(cell["citizen_words"])
     for name in _INT_COLUMNS:
         value = cell.get(name, "")
         if value == "":
@@ -120,7 +122,7 @@ def row_from_record(item: dict[str, Any]) -> dict[str, str]:
     location = item.get("location") or {}
     online = item.get("online") or {}
     row: dict[str, Any] = {k: item.get(k) for k in COLUMNS if not isinstance(item.get(k), (list, dict))}
-    for name in _LIST_COLUMNS:
+    for name in (*_LIST_COLUMNS, "citizen_words"):
         row[name] = "\n".join(item.get(name) or [])
     row["materials"] = "\n".join(
         ";".join([m.get("name", ""), m.get("form", "") or "", str(m.get("copies", "") or ""),

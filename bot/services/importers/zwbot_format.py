@@ -14,6 +14,8 @@ from bot.services.importers.batch import (
     check_references,
     known_ids,
 )
+from bot.services.importers.citizen_words import FILE_NAME as CITIZEN_WORDS, citizen_words_of, fold_citizen_words, \
+    read_citizen_words
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -62,6 +64,8 @@ def read_zwbot_folder(path: Path) -> ImportBatch:
             batch.departments.append(_clean(record))
     for items_file in sorted((path / "items").glob("*.yml")) + sorted((path / "items").glob("*.yaml")):
         _read_items_file(items_file, batch)
+    if (path / CITIZEN_WORDS).exists():
+        fold_citizen_words(read_citizen_words(path / CITIZEN_WORDS, batch), batch)
     known_departments = {d["name"] for d in batch.departments}
     check_references(batch, known_ids(batch.items), known_departments)
     return batch
@@ -134,8 +138,11 @@ def write_zwbot_folder(path: Path, items: list[dict[str, Any]], departments: lis
         dump(path / "centre.yml", centre)
     if departments:
         dump(path / "departments.yml", departments)
+    words = citizen_words_of(items)
+    if words:
+        dump(path / CITIZEN_WORDS, words)
     groups: dict[str, list[dict[str, Any]]] = {}
-    for item in items:
+    for item in ({k: v for k, v in i.items() if k != "citizen_words"} for i in items):
         prefix = "themes" if item.get("kind") == "主题" else item["id"].split("-", 1)[0]
         groups.setdefault(prefix, []).append(item)
     for prefix, records in sorted(groups.items()):

@@ -197,3 +197,26 @@ async def test_department_staff_see_only_their_departments_unanswered_questions(
     open_texts = {text for group in await service.groups() for text in group.texts}
     assert texts["市民政局"] not in open_texts
     assert texts["市市场监督管理局"] in open_texts and texts[None] in open_texts
+
+
+async def test_a_resolved_question_becomes_a_citizen_word_that_answers_at_once(server_url, assistant,  # type: ignore[no-untyped-def]
+                                                                              accounts) -> None:
+    texts = ["我家孩子想办个彩虹助残卡咋弄", "彩虹助残卡在哪办 电话13912345678"]
+    assert assistant.parse("彩虹助残卡要带什么材料").item_id is None
+    async with assistant.database.session() as session, session.begin():
+        rows = [UnansweredQuestion(channel="rest", sender="c-r", text=text, reason="no_item") for text in texts]
+        session.add_all(rows)
+    async with logged_in(server_url, accounts["admin"]) as admin:
+        csrf = await _csrf_of(admin, "/staff/unanswered")
+        async with admin.post("/staff/unanswered", allow_redirects=False,
+                              data={"csrf_token": csrf, "ids": ",".join(str(r.id) for r in rows),
+                                    "item_id": "cl-cjrz", "as": "citizen_word", "text": texts[1]}) as response:
+            assert response.status == 303
+    # No restart: the very next question finds the item, in other words too.
+    assert assistant.parse("彩虹助残卡要带什么材料").item_id == "cl-cjrz"
+    assert assistant.parse("孩子想办个彩虹助残卡").candidates[0].item_id == "cl-cjrz"
+    words = assistant.knowledge.item("cl-cjrz")["citizen_words"]
+    assert texts[0] in words and "彩虹助残卡在哪办 电话" in words
+    assert not any("13912345678" in word for word in words)  # a phone is no word of the knowledge base
+    open_texts = {text for group in await UnansweredService(assistant.database).groups() for text in group.texts}
+    assert not open_texts.intersection(texts)
