@@ -26,7 +26,8 @@ from bot.services.cases import CaseService, TryLimits
 from bot.services.conversations import ConversationStore
 from bot.services.handoff import HandoffService, StaffHours
 from bot.services.intake import TicketQuota
-from bot.services.importers import read_zwbot_folder
+from bot.services.importers import ImportBatch, read_zwbot_folder
+from bot.services.importers.citizen_words import FILE_NAME as CITIZEN_WORDS, read_citizen_words
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
 from bot.services.live import LiveHub
 from bot.services.notifications import Outbox
@@ -154,6 +155,10 @@ async def prepare_database(settings: Settings, database: Database, knowledge_ser
     """Migrate the schema; on an empty knowledge base import knowledge/. Returns the items imported."""
     await database.migrate()
     if await knowledge_service.count_items() > 0:
+        lexicon = read_citizen_words(settings.knowledge_dir / CITIZEN_WORDS, ImportBatch())
+        adopted = await knowledge_service.adopt_citizen_words({word: ids for word, (ids, _) in lexicon.items()})
+        if adopted:
+            log.info("added the citizen words of knowledge/ to %d stored items", adopted)
         return 0
     batch = read_zwbot_folder(settings.knowledge_dir)
     if not batch.ok:

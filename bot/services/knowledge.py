@@ -106,6 +106,26 @@ class KnowledgeService:
         return len(batch.items)
 
 
+    async def adopt_citizen_words(self, words: dict[str, list[str]]) -> int:
+        """Give each stored item that has never had citizen words the ones `words` (word → item ids)
+        names for it; returns how many items gained some.
+
+        A knowledge base stored before citizen words existed thus gets the shipped lexicon on upgrade,
+        while an item whose words staff have edited (even to none) keeps what staff left.
+        """
+        wanted: dict[str, list[str]] = {}
+        for word, ids in words.items():
+            for item_id in ids:
+                wanted.setdefault(item_id, []).append(word)
+        adopted = 0
+        async with self.database.session() as session, session.begin():
+            for item in (await session.scalars(select(Item).where(Item.id.in_(list(wanted))))).all():
+                if "citizen_words" not in item.record:
+                    item.record = {**item.record, "citizen_words": wanted[item.id]}
+                    adopted += 1
+        return adopted
+
+
 def _unique_department_id(wanted: str, existing: dict[str, Department]) -> str:
     taken = {d.id for d in existing.values()}
     candidate, number = wanted, 1

@@ -67,3 +67,22 @@ def test_the_csv_template_carries_citizen_words_both_ways(tmp_path: Path) -> Non
     write_csv_template(tmp_path / "kb.csv", items)
     again = {r["id"]: r.get("citizen_words") for r in read_csv_template(tmp_path / "kb.csv").items}
     assert again["wj-yljg"] == next(r for r in items if r["id"] == "wj-yljg")["citizen_words"]
+
+
+async def test_a_knowledge_base_stored_before_citizen_words_gets_them_on_upgrade(database) -> None:  # type: ignore[no-untyped-def]
+    from bot.assistant import prepare_database
+    from bot.config import load_settings
+    from bot.services.knowledge import KnowledgeService
+
+    batch = read_zwbot_folder(PROJECT_DIR / "knowledge")
+    for record in batch.items:  # as an earlier version stored them
+        record.pop("citizen_words", None)
+    batch.items[[r["id"] for r in batch.items].index("sj-spjy")]["citizen_words"] = []  # staff removed them all
+    service = KnowledgeService(database)
+    await service.store(batch)
+    await prepare_database(load_settings(PROJECT_DIR), database, service)
+    items = (await service.load()).items
+    assert "牙科门诊" in items["wj-yljg"]["citizen_words"] and "卤菜" in items["sj-gtdj"]["citizen_words"]
+    assert items["sj-spjy"]["citizen_words"] == []
+    await prepare_database(load_settings(PROJECT_DIR), database, service)  # a second start changes nothing
+    assert (await service.load()).items["wj-yljg"]["citizen_words"] == items["wj-yljg"]["citizen_words"]
