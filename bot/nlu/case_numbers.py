@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# Dashes and blanks a citizen may put inside a number (ASCII and full-width hyphen, dashes, minus).
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－−_]+")
+from bot.storage.models import case_number_key
+
 # A run that may be one number: letters and digits, with single separators inside.
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[\s\-‐‑‒–—―－−_][A-Za-z0-9]+)*")
 MAX_KEY_LENGTH = 40  # the cases table's case_no size
@@ -25,9 +25,7 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{5}(\d{4})(?!\d)")
 DEFAULT_NOT_PATTERNS = (r"1[3-9]\d{9}", r"0\d{2,3}-?\d{7,8}", r"(?:TS|JY|ZG)\d{8}-\d{4}")
 
 
-def number_key(text: str) -> str:
-    """The form case numbers are compared in: upper case, no blanks or dashes."""
-    return _SEPARATORS.sub("", text).upper()
+number_key = case_number_key  # the form the cases table compares numbers in
 
 
 @dataclass(frozen=True)

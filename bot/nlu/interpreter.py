@@ -90,10 +90,10 @@ class Interpreter:
         # Whether a business intent stands: per-intent bars (config.yml thresholds.fallback).
         fallback: Any = thresholds.get("fallback")  # a mapping of bars among the numbers
         self.scope = ScopePolicy(fallback, BUSINESS_INTENTS)
-        self.business_words: frozenset[str] = getattr(model, "business_words", frozenset())
+        self.business_words: frozenset[str] = model.business_words
         self.evidence_item_score = thresholds.get("evidence_item_score", 10.0)
         self.min_item_score = thresholds.get("min_item_score", 4.0)
-        self.letters: LetterModel | None = getattr(model, "letters", None)
+        self.letters: LetterModel | None = model.letters
 
     @classmethod
     def build(cls, model: NluModel, data: TrainingData, items: dict[str, dict[str, Any]],

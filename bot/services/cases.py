@@ -20,9 +20,9 @@ from sqlalchemy import func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.nlu.case_numbers import number_key
 from bot.services.importers import ImportProblem
 from bot.services.notifications import Outbox
+from bot.storage.models import case_number_key
 from bot.storage import (
     Case,
     CaseEvent,
@@ -165,7 +165,7 @@ class CaseService:
                     if case is None:
                         case = Case(case_no=record["case_no"])
                         session.add(case)
-                    case.number_key = number_key(record["case_no"])[:MAX_LENGTHS["case_no"]]
+                    case.number_key = case_number_key(record["case_no"])[:MAX_LENGTHS["case_no"]]
                     if not late:  # an older change arriving late is kept in the history only
                         for name in ("item_id", "applicant", "phone", "status", "note", "updated_at"):
                             setattr(case, name, record[name])
@@ -223,7 +223,7 @@ class CaseService:
         """The case a typed number means (compared as number keys) and the number tries count under:
         the case's own number, else the typed number's key, so every spelling of one number shares
         one limit."""
-        key = number_key(typed)
+        key = case_number_key(typed)
         found = (await session.scalars(select(Case).where(Case.number_key == key).limit(2))).all()
         case = found[0] if len(found) == 1 else next((c for c in found if c.case_no == typed), None)
         return (case.case_no if case else key[:MAX_LENGTHS["case_no"]]), case

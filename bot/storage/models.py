@@ -7,6 +7,7 @@ added later needs no schema change while the record stays the single source answ
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -86,13 +87,21 @@ class UnansweredQuestion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+_CASE_NUMBER_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－−_]+")  # blanks and (ASCII, full-width) dashes
+
+
+def case_number_key(case_no: str) -> str:
+    """The form case numbers are compared in (`Case.number_key`): upper case, no blanks or dashes."""
+    return _CASE_NUMBER_SEPARATORS.sub("", case_no).upper()
+
+
 class Case(Base):
     """A case (办件) as the approval system reports it; only its applicant may see it."""
 
     __tablename__ = "cases"
 
     case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
-    # case_no upper case without blanks and dashes, as citizens' spellings are compared (case_numbers.number_key)
+    # case_no upper case without blanks and dashes, as citizens' spellings are compared (case_number_key)
     number_key: Mapped[str | None] = mapped_column(String(40), index=True)
     item_id: Mapped[str] = mapped_column(String(80))
     applicant: Mapped[str] = mapped_column(String(100))

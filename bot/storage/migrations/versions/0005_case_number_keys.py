@@ -15,7 +15,7 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-# A frozen copy of bot.nlu.case_numbers.number_key as it was when this revision was written.
+# A frozen copy of bot.storage.models.case_number_key as it was when this revision was written.
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－−_]+")
 
 
