@@ -22,9 +22,14 @@ from typing import Any
 from bot.nlu.text import normalize
 
 ASPECTS = ("materials", "process", "time_limit", "fee", "location", "basis", "conditions", "online", "contact")
+# "咋办/怎么弄" asks how to get it done: a clause asking that is answered by the overview unless it
+# names an aspect itself ("网上咋办"), however much the story before it names ("满六十了 退休咋办理").
+OVERVIEW = "overview"
+_CUED = (*ASPECTS, OVERVIEW)
 _SETTINGS = ("patterns", "weak", "weak_patterns", "not", "proxy")
 _NOTHING = re.compile(r"(?!x)x")
-_CLAUSE_END = re.compile(r"[，,。！!？?；;\n]")
+# Citizens on WeChat part clauses with spaces as often as with commas ("老人证 要带啥").
+_CLAUSE_END = re.compile(r"[，,。！!？?；;\s]+")
 
 
 class _Cues:
@@ -62,16 +67,16 @@ class AspectDetector:
     """Which part of a guide a question asks for."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        unknown = set(config) - set(ASPECTS) - set(_SETTINGS)
+        unknown = set(config) - set(_CUED) - set(_SETTINGS)
         if unknown:
             raise ValueError(f"config.yml aspects: unknown aspect names {sorted(unknown)}")
         patterns: dict[str, list[str]] = config.get("patterns") or {}
         weak: dict[str, list[str]] = config.get("weak") or {}
         weak_patterns: dict[str, list[str]] = config.get("weak_patterns") or {}
         for name, block in (("patterns", patterns), ("weak", weak), ("weak_patterns", weak_patterns)):
-            if set(block) - set(ASPECTS):
-                raise ValueError(f"config.yml aspects.{name}: unknown aspect names {sorted(set(block) - set(ASPECTS))}")
-        self._strong = _Cues({aspect: config.get(aspect) or () for aspect in ASPECTS}, patterns)
+            if set(block) - set(_CUED):
+                raise ValueError(f"config.yml aspects.{name}: unknown aspect names {sorted(set(block) - set(_CUED))}")
+        self._strong = _Cues({aspect: config.get(aspect) or () for aspect in _CUED}, patterns)
         self._weak = _Cues(weak, weak_patterns)
         self._not = _words(config.get("not") or ())
         self._proxy = _words(config.get("proxy") or ())
@@ -79,12 +84,14 @@ class AspectDetector:
     def read(self, text: str) -> AspectQuestion:
         """The aspect of normalised `text`: its strong cue in the last clause that has one (a citizen
         tells the story first and asks last: "上周去窗口问过，多久能办好"), the longest there, the later
-        of equally long ones; else conditions when it asks about a proxy; else the weak cue chosen
-        the same way; else None."""
+        of equally long ones; None when that clause only asks how to get it done ("咋办"); else
+        conditions when it asks about a proxy; else the weak cue chosen the same way; else None."""
         blocked = [m.span() for m in self._not.finditer(text)]
         clause_ends = [m.start() for m in _CLAUSE_END.finditer(text)]
         proxy = any(not _inside(m.span(), blocked) for m in self._proxy.finditer(text))
         best = self._best(self._strong, text, blocked, clause_ends)
+        if best == OVERVIEW:
+            return AspectQuestion(None, proxy)
         if best is None and proxy:
             return AspectQuestion("conditions", True)
         if best is None:
@@ -101,7 +108,8 @@ class AspectDetector:
         found = None
         for aspect, start, end in cues.matches(text):
             if end > start and not _inside((start, end), blocked):
-                key = (bisect_right(clause_ends, start), end - start, start)
+                # An overview cue yields to any aspect named in its own clause.
+                key = (bisect_right(clause_ends, start), 0 if aspect == OVERVIEW else end - start, start)
                 if best is None or key > best:
                     best, found = key, aspect
         return found

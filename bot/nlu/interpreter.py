@@ -144,9 +144,12 @@ class Interpreter:
             intent, confidence = "query_progress", 1.0
         # Letters (a step of its own, after the intent and scope decision): a long message is a letter
         # whose type — complaint, suggestion, enquiry, plea for help — says what the dialogue does with it.
-        # (A long message the scope decision calls not business stays so: everyday chat can be long too.)
+        # A long message the scope decision calls not business stays so (everyday chat can be long too)
+        # unless it reads as a letter to government rather than everyday chat.
         letters = self.letters
-        letter = self._letter(text, normalized, words) if intent in LETTER_INTENTS else None
+        letter = self._letter(text, normalized, words) if intent in LETTER_INTENTS or intent == OUT_OF_SCOPE else None
+        if letter is not None and letters is not None and intent == OUT_OF_SCOPE and not letters.to_government(letter):
+            letter = None
         if letter is not None and letters is not None and not (
                 intent == "ask_guide" and named is not None and letter.type != "enquiry"
                 and letter.type_confidence < letters.sure_type and len(normalized) < letters.question_chars):

@@ -38,6 +38,8 @@ TONES = ("angry", "upset", "calm")
 INTENT_OF_TYPE = {"enquiry": "ask_guide", "complaint": "complain", "suggestion": "suggest", "help": "request_human"}
 DEFAULT_MIN_CHARS = 45
 DEFAULT_MIN_WORDS = 12
+# Real letters labelled by id: the TipDM citizen messages and the letters of its message → reply pairs.
+LETTER_CORPORA = (corpora.CITIZEN_MESSAGES, corpora.GOV_REPLIES)
 LETTER_LABELS = Path(__file__).resolve().parents[2] / "nlu_data" / "letter_labels.csv"
 MAX_LETTER_CHARS = 1000  # longer letters are read from their beginning (as far as Interpreter.parse reads)
 MAX_TITLE_CHARS = 80
@@ -55,6 +57,7 @@ class Letter:
     topic_confidence: float = 0.0
     department: str | None = None
     angry: float | None = None  # 0–1, ≥ 0.5 when angrier than calm letters ever read (None: no tone model)
+    to_government: float | None = None  # 0–1, how surely a letter to government, not everyday chat (None: no model)
 
     @property
     def intent(self) -> str:
@@ -205,13 +208,21 @@ class LetterModel:
     """What `Interpreter.parse` asks about a long message (`analyse`); built by `train_letter_model`."""
 
     def __init__(self, settings: dict[str, Any], types: LinearModel | None, topics: LinearModel | None,
-                 tones: LinearModel | None, anger_bar: float = 0.5) -> None:
+                 tones: LinearModel | None, anger_bar: float = 0.5, government: LinearModel | None = None) -> None:
         self.settings = settings
         self.cues = LetterCues(settings.get("cues") or {})
         self.types = types
         self.topics = topics
         self.tones = tones
         self.anger_bar = anger_bar  # the tone model's angry share that only few calm letters reach
+        # Real letters against real everyday requests: a long message the intent classifier took for
+        # everyday chat may still be a letter to government ("小区门口的路灯坏了半年…").
+        self.government = government
+
+    def to_government(self, letter: Letter) -> bool:
+        """Is a long message that reads as not the centre's business a letter to government after all?"""
+        bar = float(self.settings.get("government_bar", 0.5))
+        return letter.to_government is not None and letter.to_government >= bar
 
     # Settings are read when used, so a model saved before a setting existed still works.
     @property
@@ -248,7 +259,8 @@ class LetterModel:
         """Type, topic and department of normalised `text` with its jieba `words`; `title` is its subject
         line (`subject_line` of the text as sent) with its words."""
         text = text[:MAX_LETTER_CHARS]
-        features = letter_features(text, words, self.cues, title, title_words) if self.types or self.tones else []
+        features = letter_features(text, words, self.cues, title, title_words) \
+            if self.types or self.tones or getattr(self, "government", None) else []
         if self.types is not None:
             shares = self.types.probabilities(features)
             kind = max(shares, key=lambda k: shares[k])
@@ -266,7 +278,9 @@ class LetterModel:
         if self.tones is not None:
             share, bar = self.tones.probabilities(features).get("angry", 0.0), self.anger_bar
             angry = 0.5 * share / bar if share < bar else 0.5 + 0.5 * (share - bar) / max(1.0 - bar, 1e-6)
-        return Letter(kind, kind_confidence, topic, topic_confidence, department, angry)
+        government = getattr(self, "government", None)  # absent from a model saved before it existed
+        to_government = government.probabilities(features).get("letter", 0.0) if government is not None else None
+        return Letter(kind, kind_confidence, topic, topic_confidence, department, angry, to_government)
 
 
 # --- training (in the training child) -------------------------------------------------------------------
@@ -287,10 +301,17 @@ def read_labels(path: Path) -> dict[str, dict[str, str]]:
 
 
 def labelled_letters(path: Path, part: corpora.Part = "train") -> list[tuple[str, str, str]]:
-    """(text as sent, type, tone) of the corpus letters of `part` that `path` labels."""
+    """(text as sent, type, tone) of the corpus letters of `part` that `path` labels (a letter id found in
+    both letter corpora is the citizen-messages one)."""
     labels = read_labels(path)
-    return [(row["text"], labels[str(row["id"])]["type"], labels[str(row["id"])]["tone"])
-            for row in corpora.rows(corpora.CITIZEN_MESSAGES, part) if str(row.get("id")) in labels]
+    letters, seen = [], set()
+    for name in LETTER_CORPORA:
+        for row in corpora.rows(name, part):
+            key = str(row.get("id"))
+            if key in labels and key not in seen:
+                seen.add(key)
+                letters.append((row["text"], labels[key]["type"], labels[key]["tone"]))
+    return letters
 
 
 def features_of(raw: str, tokenizer: Tokenizer, cues: LetterCues) -> list[str]:
@@ -335,10 +356,14 @@ def train_letter_model(pipeline: dict[str, Any], tokenizer: Tokenizer, labels_pa
     settings = dict(pipeline.get("letters") or {})
     cues = LetterCues(settings.get("cues") or {})
     letters = labelled_letters(labels_path)
-    types = tones = topics = None
+    types = tones = topics = government = None
     anger_bar = 0.5
     if len({kind for _, kind, _ in letters}) >= 2:
         documents = [features_of(raw, tokenizer, cues) for raw, _, _ in letters]
+        everyday = [features_of(str(row["text"]), tokenizer, cues) for row in corpora.rows(corpora.NONGOV)]
+        if everyday:
+            government = LinearModel.fit(documents + everyday, ["letter"] * len(documents) + ["everyday"] * len(everyday),
+                                         float(settings.get("government_C", 1.0)), min_df=2)
         types = LinearModel.fit(documents, [kind for _, kind, _ in letters], float(settings.get("type_C", 0.2)),
                                 min_df=2)
         toned = [(document, tone, kind) for document, (_, kind, tone) in zip(documents, letters) if tone]
@@ -351,7 +376,7 @@ def train_letter_model(pipeline: dict[str, Any], tokenizer: Tokenizer, labels_pa
     if len(set(topic_labels)) >= 2:
         topics = LinearModel.fit(documents, topic_labels, float(settings.get("topic_alpha", 2e-5)), min_df=2,
                                  large=True)
-    return LetterModel(settings, types, topics, tones, anger_bar)
+    return LetterModel(settings, types, topics, tones, anger_bar, government)
 
 
 def _anger_bar(toned: list[tuple[list[str], str, str]], regularization: float, calm_share: float) -> float:
@@ -385,7 +410,7 @@ def _file_digest(path: Path) -> str:
 
 def inputs_digest(pipeline: dict[str, Any], labels_path: Path = LETTER_LABELS) -> bytes:
     """What the letter models are trained from: settings, the label file and the corpora files read."""
-    files = [labels_path, corpora.corpora_dir() / corpora.CITIZEN_MESSAGES,
+    files = [labels_path, *(corpora.corpora_dir() / name for name in (*LETTER_CORPORA, corpora.NONGOV)),
              corpora.corpora_dir() / corpora.CITIZEN_MESSAGES_SEGMENTED]
     return json.dumps({"settings": pipeline.get("letters"), "files": [_file_digest(p) for p in files],
                        "held_out_share": corpora.HELD_OUT_SHARE}, sort_keys=True, ensure_ascii=False,

@@ -1,6 +1,6 @@
 """The aspect of colloquial guide questions (config.yml `aspects`), measured on questions we wrote
 (tests/data/guide_aspects_colloquial.yml), on an outsider's development set (tests/data/guide_aspects_dev.yml,
-tuned on) and, when present, on an outsider's held-out set (never tuned on)."""
+and tests/data/guide_aspects_dev2.yml, tuned on) and, when present, on an outsider's held-out set (never tuned on)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.conftest import PROJECT_DIR, TEST_DATA
 
 HELD_OUT = TEST_DATA / "heldout" / "guide_colloquial.yml"
 DEV = TEST_DATA / "guide_aspects_dev.yml"
+DEV2 = TEST_DATA / "guide_aspects_dev2.yml"  # a second outsider's development set, all aspects (tuned on)
 
 
 @pytest.fixture(scope="module")
@@ -131,10 +132,19 @@ def test_aspects_of_the_outsiders_development_set(assistant) -> None:  # type: i
     assert asked >= 110 and right / asked >= 0.95, wrong
 
 
+def test_aspects_of_the_second_development_set(assistant) -> None:  # type: ignore[no-untyped-def]
+    right, asked, wrong = _right(_rows(DEV2), assistant.parse)
+    assert asked >= 500 and right / asked >= 0.95, wrong
+    # "俺爸满六十了 这个咋弄" asks how to get it done: the story's cue words are no aspect.
+    overview = [r for r in _rows(DEV2) if r["aspect"] == "overview"]
+    right, asked, wrong = _right(overview, assistant.parse)
+    assert asked >= 100 and right / asked >= 0.95, wrong
+
+
 def test_aspects_of_held_out_colloquial_questions(assistant) -> None:  # type: ignore[no-untyped-def]
     if not HELD_OUT.exists():
         pytest.skip(f"{HELD_OUT.relative_to(PROJECT_DIR)} (an outsider's question set) is not there")
     right, asked, wrong = _right(_rows(HELD_OUT), assistant.parse)
-    # Measured only, never tuned on (no question text in the message). The goal is 0.90; this guards
-    # what the cue lists reach today (0.905, after tuning on the development set) against getting worse.
-    assert right / asked >= 0.89, f"{right}/{asked} right, {len(wrong)} wrong"
+    # Measured only, never tuned on (no question text in the message). The goal is 0.90; the cue lists
+    # reach 0.915 of the rows read as guide questions (after tuning on the development sets).
+    assert right / asked >= 0.90, f"{right}/{asked} right, {len(wrong)} wrong"

@@ -59,13 +59,21 @@ def _type_f1(held_out: list[Read]) -> float:
     return float(f1_score([r.type for r in held_out], got, average="macro", labels=list(LETTER_TYPES)))
 
 
-def test_letter_types_do_not_fall_below_what_was_reached(held_out) -> None:  # type: ignore[no-untyped-def]
+def test_letter_types_are_told_apart_on_real_letters(held_out) -> None:  # type: ignore[no-untyped-def]
     score = _type_f1(held_out)
-    assert score >= 0.62, f"macro-F1 {score:.3f} on {len(held_out)} held-out letters"
+    assert score >= 0.75, f"macro-F1 {score:.3f} on {len(held_out)} held-out letters"
     # The type is what the dialogue does: the intent follows it (but for a short question naming an item).
     read = [r for r in held_out if r.letter is not None]
     following = sum(r.intent == INTENT_OF_TYPE[r.letter.type] for r in read if r.letter is not None)
     assert following >= 0.97 * len(read), f"{following} of {len(read)} letters take their type's intent"
+
+
+def test_real_letters_are_read_as_letters_to_government(held_out) -> None:  # type: ignore[no-untyped-def]
+    """A letter about a broken street light is the government's business even where the intent classifier,
+    trained mostly on short messages, takes it for everyday chat."""
+    read = sum(r.letter is not None for r in held_out)
+    assert read >= 0.95 * len(held_out), f"{read} of {len(held_out)} held-out letters read as letters"
+    assert sum(r.intent == "out_of_scope" for r in held_out) <= 0.03 * len(held_out)
 
 
 def test_complaint_letters_are_routed_by_topic(held_out, assistant) -> None:  # type: ignore[no-untyped-def]
@@ -94,10 +102,10 @@ def _escalations(held_out: list[Read]) -> tuple[list[bool], list[bool]]:
     return angry, calm
 
 
-def test_letter_escalation_does_not_fall_below_what_was_reached(held_out) -> None:  # type: ignore[no-untyped-def]
+def test_angry_letters_are_escalated_and_calm_enquiries_are_not(held_out) -> None:  # type: ignore[no-untyped-def]
     angry, calm = _escalations(held_out)
-    assert sum(angry) / len(angry) >= 0.45, f"{sum(angry)} of {len(angry)} angry complaint letters escalated"
-    assert sum(calm) / len(calm) <= 0.10, f"{sum(calm)} of {len(calm)} calm enquiry letters flagged"
+    assert sum(angry) / len(angry) >= 0.60, f"{sum(angry)} of {len(angry)} angry complaint letters escalated"
+    assert sum(calm) / len(calm) <= 0.05, f"{sum(calm)} of {len(calm)} calm enquiry letters flagged"
     # Far more of the angry than of the calm: the tone is read, not the length.
     assert sum(angry) / len(angry) >= 5 * sum(calm) / len(calm)
 

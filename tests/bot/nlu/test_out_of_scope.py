@@ -50,6 +50,15 @@ def test_held_out_everyday_requests_of_every_source_are_not_business(assistant) 
         assert share >= NONGOV_TARGET, (source, round(share, 4), len(positions), taken[source][:20])
 
 
+def test_long_everyday_requests_are_not_taken_for_letters(assistant) -> None:  # type: ignore[no-untyped-def]
+    """A long message about hotels or scenic spots is no letter to government, though letters are long too."""
+    _needs_nongov()
+    rows = [row for row in corpora.rows(corpora.NONGOV, "held_out") if len(row["text"]) >= 45]
+    taken = [n for n, row in enumerate(rows) if not assistant.parse(row["text"]).out_of_scope]
+    assert len(rows) >= 30
+    assert 1 - len(taken) / len(rows) >= 0.9, (len(taken), len(rows), taken)
+
+
 def test_held_out_citizen_letters_stay_the_centres_business(assistant) -> None:  # type: ignore[no-untyped-def]
     if not corpora.available(corpora.CITIZEN_MESSAGES):
         pytest.skip("the shared citizen messages are absent")
