@@ -13,8 +13,17 @@ from bot.services.tickets import mask_phone
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
-_SKIP = ("跳过", "不知道", "不清楚", "记不清", "没有", "无", "不用", "不留", "不想留", "不方便", "算了吧", "不需要")
+_SKIP = ("跳过", "不知道", "不清楚", "记不清", "记不得", "不记得", "忘了", "没有", "无", "不用", "不留", "不想留",
+         "不方便", "算了吧", "不需要")
 _CONFIRM = ("确认", "确定", "提交", "是的", "对", "好的", "没问题", "可以", "正确")
+# A place in the centre ("B区12号窗口", "二楼大厅") or a body the knowledge base may not list ("区税务局").
+_PLACE = re.compile(r"窗口|大厅|前台|咨询台|服务台|导办台|柜台|[A-Za-z]区|\d+号|[一二三四五六七八九十]+号|楼"
+                    r"|(局|委|办|中心|所|队|院|站|厅|处|科|街道|社区|银行|公司|部门)$")
+# An attempt at a phone number, right or wrong ("139 1234 0000", "电话是12345").
+_PHONE_ANSWER = re.compile(r"[\d\s\-+()（）]+|.*(电话|手机|号码|座机|联系方式).*")
+# A time or date as citizens say them ("昨天下午", "11月20日", "上周三", "两天前").
+_TIME = re.compile(r"\d+\s*(号|日|月|年|点|时|分|[:：]|天前|周前|个月前)|\d{4}[-/.]\d{1,2}|[今昨前明后大]天|[上下]午|早上|早晨|中午|晚上|傍晚|凌晨|刚才|刚刚|上周|上个?月|上星期|这周|本周"
+                   r"|周[一二三四五六日天末]|星期|礼拜|[一二三四五六七八九十两几]+(号|日|月|年|点|天前|周前|个月前)|前几天|那天|当天|最近|小时前|分钟前")
 
 
 def declined(text: str) -> bool:
@@ -48,15 +57,21 @@ def remember_department(values: dict[str, Any], tracker: Tracker, services: Serv
 
 
 class TicketForm(Form):
-    """Shared by complaints and suggestions; `kind` is the ticket kind."""
+    """Shared by complaints and suggestions; `kind` is the ticket kind. Each answer is checked for what
+    it should be: what happened is an account (a question is another matter), the department resolves to
+    one or names a window, the time looks like a time, the phone is a phone; the last three may be
+    declined ("跳过", "不清楚", "不留")."""
 
     kind = ""
-    optional_slots: tuple[str, ...] = ()
+    free_text_slots = ("what",)
+    confirm_slot = "confirm"
+    corrections = {"经过": "what", "事情": "what", "内容": "what", "建议": "what", "部门": "where", "窗口": "where",
+                   "地点": "where", "时间": "when", "日期": "when", "电话": "phone", "手机": "phone", "号码": "phone"}
+    announce = True
 
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         text = tracker.text.strip()
-        if slot in ("what", "where"):
-            remember_department(tracker.slots["form"]["values"], tracker, services)
+        values = tracker.slots["form"]["values"]
         if slot == "phone":
             if declined(text):
                 return "declined"
@@ -68,19 +83,32 @@ class TicketForm(Form):
         if slot == "confirm":
             if any(word in text for word in _CONFIRM) or tracker.intent == "affirm":
                 return "yes"
-            dispatcher.utter("utter_ticket_not_confirmed")
-            tracker.slots["form"] = None
-            return "cancelled"
+            dispatcher.utter("utter_ticket_confirm_again")
+            return None
         if slot in self.optional_slots and declined(text):
             return ""
-        if len(text) < 2:
-            dispatcher.utter("utter_ticket_too_short")
+        if slot == "where":
+            _, sureness = route(tracker, services)
+            if sureness < 3 and not _PLACE.search(text):
+                dispatcher.utter("utter_bad_where")
+                return None
+            remember_department(values, tracker, services)
+        elif slot == "when" and not _TIME.search(text):
+            dispatcher.utter("utter_bad_when")
             return None
+        elif slot == "what":
+            if len(text) < 2:
+                dispatcher.utter("utter_ticket_too_short")
+                return None
+            remember_department(values, tracker, services)
         # The ticket keeps what happened, not the citizen's ID or card numbers; the read-back shows it as filed.
         return mask_personal(text[:2000])
 
     def looks_like_answer(self, slot: str, text: str) -> bool:
-        return slot == "phone" and any(c.isdigit() for c in text)
+        return (slot == "phone" and bool(_PHONE_ANSWER.fullmatch(text))) or (slot == "when" and bool(_TIME.search(text)))
+
+    def skipped_value(self, slot: str) -> Any:
+        return "declined" if slot == "phone" else ""
 
     def prompt_values(self, values: dict[str, Any], services: Services) -> dict[str, Any]:
         formats = services.domain_data["formats"]
@@ -91,8 +119,6 @@ class TicketForm(Form):
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
-        if values.get("confirm") == "cancelled":
-            return {"form": None}
         if await refused_by_ticket_limit(dispatcher, tracker, services):
             return {}
         form_id = (tracker.slots.get("form") or {}).get("id", "")
@@ -124,7 +150,7 @@ class ComplaintForm(TicketForm):
     own_intent = "complain"
     kind = "complaint"
     required_slots = ("what", "where", "when", "phone", "confirm")
-    optional_slots = ("where",)
+    optional_slots = ("where", "when", "phone")
 
 
 class SuggestionForm(TicketForm):
@@ -132,7 +158,7 @@ class SuggestionForm(TicketForm):
     own_intent = "suggest"
     kind = "suggestion"
     required_slots = ("what", "phone")
-    optional_slots = ()
+    optional_slots = ("phone",)
 
 
 _TRIGGER = re.compile(r"^(我|我们)?(要|想|想要)?(投诉|举报|反映|提(个|一个|点)?建议|有(个|一个|点)?建议|建议)(一下)?[：:，,。\s]*")

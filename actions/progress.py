@@ -29,6 +29,7 @@ class ProgressForm(Form):
     name = "progress_form"
     own_intent = "query_progress"
     required_slots = ("case_no", "phone_last4")
+    announce = True
 
     def looks_like_answer(self, slot: str, text: str) -> bool:
         return any(c.isdigit() for c in text)

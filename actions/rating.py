@@ -41,6 +41,7 @@ class RatingForm(Form):
     name = "rating_form"
     own_intent = "rate"
     required_slots = ("level", "reason")
+    free_text_slots = ("reason",)
 
     def slots_needed(self, values: dict[str, Any]) -> list[str]:
         needed = super().slots_needed(values)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.complaints import route
+from actions.forms import INTERRUPTED, Form
 from actions.guide import choice_number
 from actions.rating import level_of, rating_buttons
 from actions.registry import builtin_actions, response_action
@@ -36,7 +37,6 @@ from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
 
 log = logging.getLogger(__name__)
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*)?$", re.DOTALL)
-_CANCEL = re.compile(r"^\s*(取消|算了|不办了|不投诉了|不评了|不查了|退出|不用了)\s*[。！!]?\s*$")
 MAX_TEXT_CHARS = 10_000
 MAX_PAYLOAD_CHARS = 1_000  # our own buttons' payloads are a few dozen characters
 
@@ -214,10 +214,6 @@ class Agent:
     async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
         intent = tracker.intent
         form = tracker.get_slot("form")
-        if form and _CANCEL.search(tracker.text):
-            tracker.slots.pop("form", None)
-            dispatcher.utter("utter_form_cancelled")
-            return
         if form and intent != "request_human":
             name = form["name"]  # an open form gets every answer, whatever it sounds like
         elif tracker.slots.pop("rating_pending", None) and level_of(tracker) is not None:
@@ -227,10 +223,26 @@ class Agent:
         else:
             name = self.domain.rules.get(intent or "", "action_out_of_scope")
         changes = await self._action(name).run(dispatcher, tracker, services)
-        if changes.pop("reprocess", False):  # the citizen left the form for something else
+        if changes.pop(INTERRUPTED, False):
+            # Something else asked in the middle of a form: answer it as if no form were open, then
+            # go on with the form (or, when the answer opened a form of its own, after that one).
+            paused = changes.pop("form", None) or form
             tracker.slots.pop("form", None)
             changes = await self._action(self.domain.rules.get(intent or "", "action_out_of_scope")).run(
                 dispatcher, tracker, services)
+            self._apply(tracker, changes)
+            tracker.slots["paused_form"] = paused
+        else:
+            self._apply(tracker, changes)
+        paused = tracker.slots.get("paused_form")
+        if paused and not tracker.slots.get("form"):
+            tracker.slots["form"] = tracker.slots.pop("paused_form")
+            form_action = self._action(paused["name"])
+            if isinstance(form_action, Form):
+                form_action.resume(dispatcher, tracker, services)
+
+    @staticmethod
+    def _apply(tracker: Tracker, changes: dict[str, Any]) -> None:
         for slot, value in changes.items():
             if value is None:
                 tracker.slots.pop(slot, None)

@@ -87,11 +87,14 @@ class LinearModel:
         """Train (imports scikit-learn). `documents` are feature lists, one per example. A small set is fitted
         exactly (multinomial, `regularization` = C, larger = closer fit); a `large` one by stochastic gradient
         descent (`regularization` = the L2 penalty alpha, larger = smoother), which takes a tenth of the time."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        return cls.fit_on(*vectorize(documents, min_df), labels, regularization, large)
+
+    @classmethod
+    def fit_on(cls, matrix: Any, vocabulary: dict[str, int], idf: np.ndarray, labels: Sequence[str],
+               regularization: float, large: bool = False) -> LinearModel:
+        """Train on rows of a matrix `vectorize` made; models fitted on one vocabulary share it in memory."""
         from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-        vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=min_df, dtype=np.float32)
-        matrix = vectorizer.fit_transform(documents)
         model: Any
         if large:
             model = SGDClassifier(loss="log_loss", alpha=regularization, max_iter=30, tol=1e-4,
@@ -102,8 +105,7 @@ class LinearModel:
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # two classes: scikit-learn keeps the second class's row only
             coef, intercept = np.vstack([0 * coef, coef]), np.array([0.0, intercept[0]])
-        vocabulary = {token: int(index) for token, index in vectorizer.vocabulary_.items()}
-        return cls([str(c) for c in model.classes_], vocabulary, vectorizer.idf_.astype(np.float32),
+        return cls([str(c) for c in model.classes_], vocabulary, idf,
                    np.ascontiguousarray(coef.T, dtype=np.float32), np.asarray(intercept, dtype=np.float32),
                    one_vs_rest=large)
 
@@ -127,6 +129,16 @@ class LinearModel:
         total = positive.sum()
         shares = (positive / total if total > 0 else np.full_like(positive, 1 / positive.size)).tolist()
         return dict(zip(self.classes, shares))
+
+
+def vectorize(documents: Sequence[list[str]], min_df: int = 1) -> tuple[Any, dict[str, int], np.ndarray]:
+    """Sublinear TF-IDF of feature lists: (matrix, vocabulary, idf), for `LinearModel.fit_on`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=min_df, dtype=np.float32)
+    matrix = vectorizer.fit_transform(documents).tocsr()
+    vocabulary = {token: int(index) for token, index in vectorizer.vocabulary_.items()}
+    return matrix, vocabulary, vectorizer.idf_.astype(np.float32)
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -361,16 +373,21 @@ def train_letter_model(pipeline: dict[str, Any], tokenizer: Tokenizer, labels_pa
     if len({kind for _, kind, _ in letters}) >= 2:
         documents = [features_of(raw, tokenizer, cues) for raw, _, _ in letters]
         everyday = [features_of(str(row["text"]), tokenizer, cues) for row in corpora.rows(corpora.NONGOV)]
+        # One vocabulary for the type, tone and letter-or-everyday models (a serving process holds it once).
+        matrix, vocabulary, idf = vectorize(documents + everyday, min_df=2)
+        letter_rows = matrix[:len(documents)]
         if everyday:
-            government = LinearModel.fit(documents + everyday, ["letter"] * len(documents) + ["everyday"] * len(everyday),
-                                         float(settings.get("government_C", 1.0)), min_df=2)
-        types = LinearModel.fit(documents, [kind for _, kind, _ in letters], float(settings.get("type_C", 0.2)),
-                                min_df=2)
+            government = LinearModel.fit_on(matrix, vocabulary, idf,
+                                            ["letter"] * len(documents) + ["everyday"] * len(everyday),
+                                            float(settings.get("government_C", 1.0)))
+        types = LinearModel.fit_on(letter_rows, vocabulary, idf, [kind for _, kind, _ in letters],
+                                   float(settings.get("type_C", 0.2)))
         toned = [(document, tone, kind) for document, (_, kind, tone) in zip(documents, letters) if tone]
         if {"angry", "calm"} <= {tone for _, tone, _ in toned}:
             tone_c = float(settings.get("tone_C", 0.3))
-            tones = LinearModel.fit([d for d, _, _ in toned],
-                                    ["angry" if t == "angry" else "other" for _, t, _ in toned], tone_c, min_df=2)
+            rows = [n for n, (_, _, tone) in enumerate(letters) if tone]
+            tones = LinearModel.fit_on(letter_rows[rows], vocabulary, idf,
+                                       ["angry" if t == "angry" else "other" for _, t, _ in toned], tone_c)
             anger_bar = _anger_bar(toned, tone_c, float(settings.get("calm_flag_share", 0.02)))
     documents, topic_labels = topic_training_set(tokenizer)
     if len(set(topic_labels)) >= 2:
