@@ -10,11 +10,15 @@ from actions.sdk import Action, Dispatcher, Services, Tracker
 
 
 class ActionOutOfScope(Action):
-    """Not the centre's business: say what zwbot can help with; count it as a miss."""
+    """Not the centre's business: say what zwbot can help with; count it as a miss. A bare aspect
+    question ("收费吗") that the interpreter could not place is a follow-up when an item was just discussed."""
 
     name = "action_out_of_scope"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        last_item, aspect = tracker.get_slot("item_id"), tracker.guide.get("aspect")
+        if last_item and aspect:  # "要多少钱" right after a guide answer asks about that item
+            return answer_item(dispatcher, services, last_item, aspect, bool(tracker.guide.get("proxy")))
         services.log_unanswered(tracker, "out_of_scope")
         return miss(dispatcher, tracker, services, "utter_out_of_scope")
 

@@ -8,12 +8,24 @@ from typing import Any
 from actions.centre import weekday_hours
 from actions.guide_text import GuideText
 from actions.sdk import Action, Dispatcher, Services, Tracker
+from bot.nlu.retrieval import compact
+from bot.nlu.text import normalize
 
 _FOLLOW_UP_MARKERS = ("那", "这个", "它", "该", "还要", "还需要", "另外", "那么")
 _CHOICE = re.compile(r"^\s*(?:第|选|回复)?\s*([1-9一二三四五六七八九])\s*(?:个|项|条|号)?\s*[。.!！]?\s*$")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
 # Words in a material's name or notes that say a proxy brings it (config.yml dialogue.proxy_material_words).
 PROXY_MATERIAL_WORDS = ("代办", "委托", "代理", "代为", "受托", "经办人", "监护人")
+
+
+def names_item(candidate: dict[str, Any], services: Services) -> bool:
+    """Does the question name the candidate (its name, an alias, a citizen's word for it), rather than
+    share a keyword with it ("法律依据呢" shares 法律 with 法律援助申请) or merely resemble it?"""
+    mention = candidate.get("mention")
+    if not mention:
+        return False
+    record = services.knowledge.item(candidate["item_id"]) or {}
+    return compact(normalize(mention)) not in {compact(normalize(k)) for k in record.get("keywords") or []}
 
 
 def choice_number(text: str) -> int | None:
@@ -95,7 +107,7 @@ class ActionAnswerGuide(Action):
         item_id = guide.get("item_id")
         candidates = guide.get("candidates") or []
         last_item = tracker.get_slot("item_id")
-        named = bool(candidates and candidates[0].get("mention"))
+        named = bool(candidates) and names_item(candidates[0], services)
         if guide.get("from_payload"):
             return answer_item(dispatcher, services, item_id, aspect) if item_id else \
                 answer_item(dispatcher, services, last_item, aspect) if last_item else \
@@ -110,7 +122,9 @@ class ActionAnswerGuide(Action):
             last = services.knowledge.item(last_item) if last_item else None
             if not any(record and record.get("department") == department for record in (found, last)):
                 return self._department(dispatcher, tracker, services, department)
-        if last_item and not named and (item_id is None or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)):
+        # A follow-up ("法律依据呢", "那要多久？") is about the item under discussion unless it names another.
+        follow_up = item_id is None or guide.get("bare") or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)
+        if last_item and not named and follow_up:
             return answer_item(dispatcher, services, last_item, aspect, proxy)
         if item_id is None:
             return self._miss(dispatcher, tracker, services)

@@ -29,6 +29,8 @@ _CUED = (*ASPECTS, OVERVIEW)
 _SETTINGS = ("patterns", "weak", "weak_patterns", "not", "proxy")
 _NOTHING = re.compile(r"(?!x)x")
 # Citizens on WeChat part clauses with spaces as often as with commas ("老人证 要带啥").
+# What may surround the cue of a bare aspect question ("那要多少钱啊？", "收费吗").
+_FILLER = re.compile(r"[那这个它该还再又就都也要需得请问一下大概大约我们想问能可以是有的了什么啥吗呢啊呀吧嘛哈哦噢呃嗯\s，,。.？?！!~～…]+")
 _CLAUSE_END = re.compile(r"[，,。！!？?；;\s]+")
 
 
@@ -97,6 +99,18 @@ class AspectDetector:
         if best is None:
             best = self._best(self._weak, text, blocked, clause_ends)
         return AspectQuestion(best, proxy)
+
+    def bare(self, text: str) -> str | None:
+        """The aspect of a question that asks nothing but an aspect ("要多少钱", "那要多久？", "别人能代办吗"),
+        else None ("附近哪里有好吃的" asks more). Such a question is about whatever was just discussed."""
+        aspect = self.read(text).aspect
+        if aspect is None:
+            return None
+        rest = text
+        for cues in (self._strong, self._weak):
+            rest = cues.patterns.sub("", cues.words.sub("", rest))
+        rest = _FILLER.sub("", self._proxy.sub("", rest))
+        return aspect if not rest else None
 
     def detect(self, text: str) -> str | None:
         """Only the aspect of `read`."""

@@ -41,6 +41,7 @@ class ParseResult:
     mood: Mood = Mood("neutral", 0.3, False)
     departments: list[str] = field(default_factory=list)
     proxy: bool = False  # a guide question asking whether someone else may apply for the applicant
+    bare: bool = False  # asks nothing but an aspect ("法律依据呢"): about the item under discussion
     letter: Letter | None = None  # a long message read as a letter (bot/nlu/letters.py)
 
     @property
@@ -60,6 +61,7 @@ class ParseResult:
                 "item_id": self.item_id,
                 "aspect": self.aspect,
                 "proxy": self.proxy,
+                "bare": self.bare,
                 "candidates": [{"item_id": c.item_id, "name": c.name, "score": c.score, "mention": c.mention}
                                for c in self.candidates],
             },
@@ -175,8 +177,14 @@ class Interpreter:
                     compact(normalized).replace(best.mention, " ")
             question = self.aspects.read(asked)
             result.aspect, result.proxy = question.aspect or "overview", question.proxy
+            result.bare = self.aspects.bare(normalized) is not None
         elif named is not None and named.score >= self.min_item_score:
             result.item_id = named.item_id
+        elif intent == OUT_OF_SCOPE or intent == "chitchat":
+            # "要多少钱" alone is nobody's business until the dialogue knows what was just discussed.
+            result.aspect = self.aspects.bare(normalized)
+            result.bare = result.aspect is not None
+            result.proxy = result.bare and self.aspects.read(normalized).proxy
         result.entities = self._entities(normalized, result, mentions)
         return result
 
