@@ -273,7 +273,8 @@ class Agent:
                 rating = self.domain.render("utter_handoff_released", data)
                 rating.buttons = rating_buttons(self.domain.data)
                 messages.append(Notice(notification.id, notification.sender, notification.kind, data, rating))
-                await self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}")
+                await self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}",
+                                          data.get("department"))
                 continue
             if notification.kind == "case_status":
                 case = await self.workflows.cases.get(data["case_no"])
@@ -284,14 +285,21 @@ class Agent:
             if notification.kind == "ticket_update" and data.get("status") == "已办结":
                 # A closed ticket invites a 好差评 rating of how it was handled.
                 message.buttons = rating_buttons(self.domain.data)
-                await self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}")
+                ticket = await self.workflows.tickets.get(str(data.get("number") or ""))
+                await self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}",
+                                          ticket.department if ticket else None)
             messages.append(Notice(notification.id, notification.sender, notification.kind, data, message))
         return messages
 
-    async def _expect_rating(self, channel: str, sender: str, subject: str) -> None:
-        """The citizen was just shown rating buttons: their next "1"–"5" is a rating of `subject`."""
+    async def _expect_rating(self, channel: str, sender: str, subject: str, department: str | None) -> None:
+        """The citizen was just shown rating buttons: their next "1"–"5" is a rating of `subject`, whose
+        差评整改 ticket goes to `department` (the ticket's, the hand-off's; None: the default)."""
         key = (channel, sender)
         async with self.trackers.lock(key):
             slots = await self.trackers.get(key)
             slots.update(rating_pending=True, rating_subject=subject)
+            if department:
+                slots["rating_department"] = department
+            else:
+                slots.pop("rating_department", None)
             await self.trackers.save(key, slots)

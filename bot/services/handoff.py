@@ -128,7 +128,7 @@ class HandoffService:
             handoff.staff = handoff.staff or staff
             if was_open:
                 session.add(Notification(channel=handoff.channel, sender=handoff.sender, kind="handoff_released",
-                                         data={}))
+                                         data={"department": handoff.department} if handoff.department else {}))
             key = (handoff.channel, handoff.sender)
         (await self._open_index()).pop(key, None)
         if was_open:
