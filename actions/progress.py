@@ -145,6 +145,22 @@ class ActionNotifyMe(Action):
         return {}
 
 
+class ActionOfferLateCase(Action):
+    """A citizen upset that their case takes so long: the progress lookup (of the case they named),
+    a complaint and a human, as choices; no form starts before they choose."""
+
+    name = "action_offer_late_case"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        case_no = await case_number_in(tracker, services)
+        titles = services.domain_data["labels"]["late_case_choices"]
+        dispatcher.utter("utter_late_case", buttons=[
+            {"title": titles["progress"], "payload": f"查询办件进度 {case_no}" if case_no else "/query_progress"},
+            {"title": titles["complain"], "payload": "/complain"},
+            {"title": titles["human"], "payload": '/request_human{"reason": "upset"}'}])
+        return {"upset_offered": True}
+
+
 class ActionQueryProgress(Action):
     """query_progress: a ticket number → its status (to its own sender); otherwise the case form."""
 

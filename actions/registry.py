@@ -7,7 +7,7 @@ from actions.complaints import ComplaintForm, SuggestionForm, prefill_from_messa
 from actions.conversation import ActionAffirm, ActionOutOfScope, ActionUtterWithCentre
 from actions.guide import ActionAnswerGuide, ActionSelectChoice
 from actions.handoff import ActionRequestHuman
-from actions.progress import ActionNotifyMe, ActionQueryProgress, ProgressForm
+from actions.progress import ActionNotifyMe, ActionOfferLateCase, ActionQueryProgress, ProgressForm
 from actions.rating import RatingForm, prefill_level
 from actions.sdk import Action
 from actions.workflows import ActionThank, StartForm
@@ -17,7 +17,7 @@ def builtin_actions() -> dict[str, Action]:
     forms = [ProgressForm(), ComplaintForm(), SuggestionForm(), RatingForm()]
     actions: list[Action] = [
         ActionAnswerGuide(), ActionSelectChoice(), ActionAnswerCentre(), ActionOutOfScope(), ActionAffirm(),
-        ActionQueryProgress(), ActionNotifyMe(), ActionThank(), ActionRequestHuman(),
+        ActionQueryProgress(), ActionOfferLateCase(), ActionNotifyMe(), ActionThank(), ActionRequestHuman(),
         StartForm("action_start_complaint", ComplaintForm(), prefill_from_message),
         StartForm("action_start_suggestion", SuggestionForm(), prefill_from_message),
         StartForm("action_start_rating", RatingForm(), prefill_level),

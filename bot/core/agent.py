@@ -152,15 +152,25 @@ class Agent:
         elif not has_content(text):
             dispatcher.utter("utter_text_only")
         else:
-            await self._notice_mood(tracker, dispatcher, services)
-            await self._act(tracker, dispatcher, services)
+            late_case = self._late_case(tracker)
+            await self._notice_mood(tracker, dispatcher, services, offer=not late_case)
+            await self._act(tracker, dispatcher, services, "action_offer_late_case" if late_case else None)
         self._remember_buttons(tracker.slots, dispatcher.messages)
         await self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
         return dispatcher.messages
 
-    async def _notice_mood(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
-        """An upset citizen is offered a human at once, and flagged for staff (once per conversation)."""
+    def _late_case(self, tracker: Tracker) -> bool:
+        """A complaint or progress question about one's own case taking too long, outside a form."""
+        if tracker.get_slot("form") or tracker.intent not in ("complain", "query_progress") \
+                or "payload" in tracker.latest_message:
+            return False
+        return any(cue in tracker.text for cue in self.settings.get("late_case_cues") or ())
+
+    async def _notice_mood(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices,
+                           offer: bool = True) -> None:
+        """An upset citizen is offered a human at once (unless the answer offers one among its choices:
+        `offer` False), and flagged for staff (once per conversation)."""
         score, escalate = conversation_mood(tracker.latest_message, tracker.slots, self.settings)
         tracker.slots["mood"] = score
         if escalate and not tracker.slots.get("upset_offered") and tracker.intent != "request_human":
@@ -168,7 +178,8 @@ class Agent:
             item = self.knowledge.item(tracker.slots.get("item_id") or "") or {}
             await services.handoffs.flag(tracker.channel, tracker.sender_id, score,
                                          tracker.entity("department") or item.get("department"))
-            dispatcher.utter("utter_offer_human_upset")
+            if offer:
+                dispatcher.utter("utter_offer_human_upset")
 
     @staticmethod
     def _pressed_button(slots: dict[str, Any], text: str) -> str:
@@ -211,10 +222,14 @@ class Agent:
         return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "payload": values,
                 "guide": {"item_id": item_id, "aspect": aspect, "candidates": [], "from_payload": True}}
 
-    async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices) -> None:
+    async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices,
+                   chosen: str | None = None) -> None:
+        """Run the action for the message (`chosen` by the turn, else by form, choices and rules)."""
         intent = tracker.intent
         form = tracker.get_slot("form")
-        if form and intent != "request_human":
+        if chosen:
+            name = chosen
+        elif form and intent != "request_human":
             name = form["name"]  # an open form gets every answer, whatever it sounds like
         elif tracker.slots.pop("rating_pending", None) and level_of(tracker) is not None:
             name = "action_start_rating"  # the answer to the rating buttons just offered

@@ -87,3 +87,30 @@ async def test_the_number_asked_for_may_come_with_the_phone_digits(assistant) ->
     assert "请提供您的受理编号" in await _say(assistant, sender, "我想查下办件进度")
     reply = await _say(assistant, sender, f"{number}，手机后四位5555")
     assert f"受理编号 {number}" in reply and "审查中" in reply
+
+
+async def test_an_upset_citizen_whose_case_is_late_is_offered_the_progress_lookup(assistant) -> None:  # type: ignore[no-untyped-def]
+    sender = f"p-{uuid.uuid4().hex[:8]}"
+    messages = await assistant.handle("我的事情怎么还没办好。。。都等了一个多月了！！！", sender)
+    reply = "\n".join(m.text for m in messages)
+    titles = [b["title"] for m in messages for b in m.buttons]
+    assert "理解您着急的心情" in reply and titles == ["查询办件进度", "我要投诉", "转人工"]
+    assert "部门或窗口" not in reply and reply.count("转接人工") == 0  # no form nobody asked for; one offer
+    assert "请提供您的受理编号" in await _say(assistant, sender, "1")
+
+
+async def test_the_late_case_lookup_carries_the_number_given(assistant) -> None:  # type: ignore[no-untyped-def]
+    number = await _new_case(assistant, f"XA{'2026113' + _digits(5)}")
+    sender = f"p-{uuid.uuid4().hex[:8]}"
+    messages = await assistant.handle(f"{number}怎么还没办好！！等了一个多月了", sender)
+    assert messages[-1].buttons[0]["payload"].endswith(number)
+    assert "手机号码后四位" in await _say(assistant, sender, "1")
+    assert "审查中" in await _say(assistant, sender, "5555")
+
+
+async def test_a_complaint_about_staff_opens_the_announced_form_and_a_human_is_offered_once(assistant) -> None:  # type: ignore[no-untyped-def]
+    sender = f"p-{uuid.uuid4().hex[:8]}"
+    reply = await _say(assistant, sender, "窗口那个工作人员态度太差了！！！骂人")
+    assert "我来帮您登记投诉" in reply and "转接人工" in reply
+    reply = await _say(assistant, sender, "市民政局，气死我了！！！")
+    assert "转接人工" not in reply
