@@ -19,6 +19,7 @@ class BotMessage:
 
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    response: str = ""  # the domain.yml response it was worded from (what the turn was, for the statistics)
 
     def as_dict(self, recipient_id: str) -> dict[str, Any]:
         message: dict[str, Any] = {"recipient_id": recipient_id, "text": self.text}

@@ -52,8 +52,7 @@ async def dashboard(request: web.Request) -> web.Response:
     charts = [
         _bars("每日咨询量" if report.department is None else "每日咨询量（本部门事项）", report.messages_per_day[-31:]),
         _bars("热门事项", [(name, count) for _, name, count in report.top_items]),
-        _bars("智能助手解答与转人工", [("直接解答", report.answered), ("未能解答", report.messages - report.answered),
-                                    ("转人工", report.handoffs)]),
+        _bars("消息构成", report.outcome_breakdown),
         _bars("好差评", list(report.ratings.items())),
         _bars("投诉按部门", report.complaints_by_department),
     ]

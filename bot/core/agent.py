@@ -128,7 +128,7 @@ class Agent:
             log.warning("turn of %s… not handled: the database is unavailable", message.sender_id[:6], exc_info=True)
             busy = self.domain.render("utter_busy", {"phone": self.knowledge.centre.get("phone", "")})
             self._log(message, text, {"intent": {"name": "busy"}}, Tracker(message.sender_id, message.channel),
-                      [busy], False, started)
+                      [busy], False, started, "fallback")
             return [busy]
 
     async def _turn(self, message: UserMessage, key: tuple[str, str], text: str, started: float) -> list[BotMessage]:
@@ -138,7 +138,7 @@ class Agent:
             if text:
                 await self.workflows.handoffs.citizen_said(handoff, text)
             self._log(message, text, {"intent": {"name": "handoff"}}, Tracker(message.sender_id,
-                      message.channel), [], True, started)
+                      message.channel), [], True, started, "handoff")
             return []
         slots = await self.trackers.get(key)
         parse = self._understand(self._pressed_button(slots, text))
@@ -157,7 +157,8 @@ class Agent:
             await self._act(tracker, dispatcher, services, "action_offer_late_case" if late_case else None)
         self._remember_buttons(tracker.slots, dispatcher.messages)
         await self.trackers.save(key, tracker.slots)
-        self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started)
+        self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started,
+                  self.domain.outcome(dispatcher.messages))
         return dispatcher.messages
 
     def _late_case(self, tracker: Tracker) -> bool:
@@ -265,17 +266,17 @@ class Agent:
                 tracker.slots[slot] = value
 
     def _log(self, message: UserMessage, text: str, parse: dict[str, Any], tracker: Tracker,
-             replies: list[BotMessage], answered: bool, started: float) -> None:
+             replies: list[BotMessage], answered: bool, started: float, outcome: str) -> None:
         intent = parse.get("intent") or {}
         # The item answered, which for a follow-up ("那要多久？") is the one carried over in the slots.
-        guide_turn = intent.get("name") == "ask_guide" and answered
+        guide_turn = outcome == "answered" and any(r.response.startswith("utter_guide_") for r in replies)
         self.turn_log.record_turn(TurnRecord(
             channel=message.channel, sender=message.sender_id[:128], text=text, intent=intent.get("name"),
             confidence=intent.get("confidence"),
             item_id=tracker.slots.get("item_id") if guide_turn else None,
             aspect=tracker.slots.get("aspect") if guide_turn else None,
             reply="\n".join(r.text for r in replies), answered=answered,
-            latency_ms=(time.perf_counter() - started) * 1000))
+            latency_ms=(time.perf_counter() - started) * 1000, outcome=outcome))
 
     async def notifications(self, channel: str, sender: str | None = None) -> list[Notice]:
         """Undelivered notifications of `channel` (of one sender), worded from domain.yml, oldest first."""

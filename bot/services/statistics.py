@@ -11,13 +11,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bot.services.ratings import LEVELS, SATISFIED
 from bot.services.tickets import today
 from bot.storage import Database, Handoff, Rating, Ticket, TicketEvent, Turn
 
 CHINA = timezone(timedelta(hours=8))
+# What each turn was (domain.yml turn_outcomes), in the report's words.
+OUTCOME_NAMES = {"answered": "智能助手直接解答", "form": "表单问答（投诉、建议、查进度、评价）", "handoff": "转人工请求",
+                 "clarification": "澄清追问", "fallback": "未能解答", "smalltalk": "寒暄与其他"}
+# Turns that asked zwbot something it had to answer; the others (forms, clarifications, small talk) did not.
+QUESTION_OUTCOMES = ("answered", "fallback", "handoff")
 KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改", "consultation": "咨询"}
 
 
@@ -29,6 +34,8 @@ class CentreReport:
     messages: int = 0
     answered: int = 0
     handoffs: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)  # turns by what they were (OUTCOME_NAMES)
+    handoff_messages: int = 0  # citizen messages while staff owned the conversation
     messages_per_day: list[tuple[str, int]] = field(default_factory=list)
     top_items: list[tuple[str, str, int]] = field(default_factory=list)  # (id, name, count)
     tickets_by_kind: dict[str, int] = field(default_factory=dict)
@@ -39,9 +46,20 @@ class CentreReport:
     ratings: dict[str, int] = field(default_factory=dict)
 
     @property
+    def questions(self) -> int:
+        """Turns that asked something of zwbot: answered, not answered, or handed to a human."""
+        return sum(self.outcomes.get(outcome, 0) for outcome in QUESTION_OUTCOMES)
+
+    @property
     def answered_share(self) -> float | None:
-        """Share of messages zwbot answered without a human."""
-        return round(self.answered / self.messages, 4) if self.messages else None
+        """Share of the questions zwbot answered from the knowledge base without a human (form prompts,
+        clarifications and small talk are no answers, and no questions either)."""
+        return round(self.answered / self.questions, 4) if self.questions else None
+
+    @property
+    def outcome_breakdown(self) -> list[tuple[str, int]]:
+        """(what the turns were, how many), in the report's words and order."""
+        return [(name, self.outcomes.get(outcome, 0)) for outcome, name in OUTCOME_NAMES.items()]
 
     @property
     def satisfaction_rate(self) -> float | None:
@@ -58,13 +76,16 @@ class CentreReport:
             ("概况", "统计期间", f"{self.start} 至 {self.end}"),
             ("概况", "统计范围", self.department or "全中心"),
             ("概况", "咨询消息数", self.messages),
+            ("概况", "其中提问数", self.questions),
             ("概况", "智能助手直接解答数", self.answered),
             ("概况", "无需人工解答率", share(self.answered_share)),
             ("概况", "转人工会话数", self.handoffs),
+            ("概况", "转人工期间群众消息数", self.handoff_messages),
             ("工单", "已办结工单数", self.closed),
             ("工单", "按期办结数", self.closed_on_time),
             ("工单", "当前超期未办结数", self.overdue_open),
         ]
+        rows += [("消息构成", name, count) for name, count in self.outcome_breakdown]
         rows += [("工单", f"{KIND_NAMES.get(kind, kind)}数", count) for kind, count in self.tickets_by_kind.items()]
         rows += [("投诉按部门", department, count) for department, count in self.complaints_by_department]
         rows += [("好差评", level, self.ratings.get(level, 0)) for level in LEVELS.values()]
@@ -110,19 +131,26 @@ async def centre_report(database: Database, start: date, end: date, item_names: 
     """
     since, until = _bounds(start, end)
     report = CentreReport(start, end, department=department)
-    citizen_turns: tuple[Any, ...] = (Turn.created_at >= since, Turn.created_at < until, Turn.intent != "handoff")
+    in_turns: tuple[Any, ...] = (Turn.created_at >= since, Turn.created_at < until)
+    citizen_turns: tuple[Any, ...] = (*in_turns, Turn.intent != "handoff")
     handoffs: tuple[Any, ...] = (Handoff.created_at >= since, Handoff.created_at < until, Handoff.status != "flagged")
     in_period: tuple[Any, ...] = (Ticket.created_at >= since, Ticket.created_at < until)
     rated: tuple[Any, ...] = (Rating.created_at >= since, Rating.created_at < until)
     if department is not None:
         citizen_turns += (Turn.item_id.in_(list(item_names)),)
+        in_turns += (Turn.item_id.in_(list(item_names)),)
         handoffs += (Handoff.department == department,)
         in_period += (Ticket.department == department,)
         rated += (Rating.subject.in_(select("ticket:" + Ticket.number).where(Ticket.department == department)),)
     async with database.session() as session:
         report.messages = int(await session.scalar(select(func.count()).select_from(Turn).where(*citizen_turns)) or 0)
-        report.answered = int(await session.scalar(select(func.count()).select_from(Turn).where(
-            *citizen_turns, Turn.answered.is_(True))) or 0)
+        # A turn logged before outcomes were kept counts by its old flag (answered or not).
+        outcome = func.coalesce(Turn.outcome, case((Turn.answered.is_(True), "answered"), else_="fallback"))
+        report.outcomes = {str(kind): int(n) for kind, n in (await session.execute(
+            select(outcome, func.count()).where(*citizen_turns).group_by(outcome))).all()}
+        report.answered = report.outcomes.get("answered", 0)
+        report.handoff_messages = int(await session.scalar(select(func.count()).select_from(Turn).where(
+            *in_turns, Turn.intent == "handoff")) or 0)
         report.handoffs = int(await session.scalar(select(func.count()).select_from(Handoff).where(*handoffs)) or 0)
         moments = (await session.scalars(select(Turn.created_at).where(*citizen_turns))).all()
         per_day: dict[str, int] = {}

@@ -32,6 +32,7 @@ class TurnRecord:
     reply: str
     answered: bool
     latency_ms: float
+    outcome: str | None = None  # answered | handoff | form | clarification | fallback | smalltalk (bot.core.domain)
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 

@@ -68,6 +68,8 @@ class Turn(Base):
     aspect: Mapped[str | None] = mapped_column(String(20))
     reply: Mapped[str] = mapped_column(Text)
     answered: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What the turn was (bot.core.domain.TURN_OUTCOMES); None on turns logged before it was kept.
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)
     latency_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
