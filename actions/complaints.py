@@ -166,8 +166,10 @@ _TRIGGER = re.compile(r"^(我|我们)?(要|想|想要)?(投诉|举报|反映|提
 
 def prefill_from_message(tracker: Tracker) -> dict[str, Any]:
     """A complaint or suggestion told in its first message ("建议周末多开几个窗口") need not be asked again."""
-    if "payload" in tracker.latest_message:  # a button or menu press ("/complain") says nothing yet
-        return {}
+    if "payload" in tracker.latest_message:  # a button or menu press ("/complain") says nothing yet …
+        unclear = tracker.get_slot("unclear_message")  # … unless it answers "您是想：" about a message
+        rest = _TRIGGER.sub("", unclear or "")
+        return {"what": mask_personal(unclear[:2000])} if unclear and len(rest) >= 4 else {}
     text = tracker.text.strip()
     rest = _TRIGGER.sub("", text)
     return {"what": mask_personal(text[:2000])} if len(rest) >= 4 else {}

@@ -23,6 +23,34 @@ class ActionOutOfScope(Action):
         return miss(dispatcher, tracker, services, "utter_out_of_scope")
 
 
+class ActionClarify(Action):
+    """"您是想：" — the message would open a form on an intent the classifier is unsure of: offer the
+    likeliest intents (an item by its name for a guide question) and a human, and act on the choice.
+    The message is kept, so a complaint chosen starts from what it said."""
+
+    name = "action_clarify"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+        titles = services.domain_data["labels"]["intent_choices"]
+        buttons: list[dict[str, str]] = []
+        for ranked in tracker.latest_message.get("intent_ranking") or []:
+            intent = ranked["name"]
+            if intent == "ask_guide":
+                candidates = tracker.guide.get("candidates") or []
+                if candidates:
+                    item = candidates[0]
+                    buttons.append({"title": titles["ask_guide_item"].format(name=item["name"]),
+                                    "payload": f'/ask_guide{{"item_id": "{item["item_id"]}", "aspect": "overview"}}'})
+                    continue
+            if intent in titles and intent != "request_human":
+                buttons.append({"title": titles[intent], "payload": f"/{intent}"})
+            if len(buttons) == 3:
+                break
+        buttons.append({"title": titles["request_human"], "payload": '/request_human{"reason": "unsure"}'})
+        dispatcher.utter("utter_clarify", buttons=buttons)
+        return {"unclear_message": tracker.text[:2000]}
+
+
 class ActionAffirm(Action):
     """"好的/是的" after a list of choices picks nothing; after an answer it asks what next."""
 

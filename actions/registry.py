@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.centre import ActionAnswerCentre
 from actions.complaints import ComplaintForm, SuggestionForm, prefill_from_message
-from actions.conversation import ActionAffirm, ActionOutOfScope, ActionUtterWithCentre
+from actions.conversation import ActionAffirm, ActionClarify, ActionOutOfScope, ActionUtterWithCentre
 from actions.guide import ActionAnswerGuide, ActionSelectChoice
 from actions.handoff import ActionRequestHuman
 from actions.progress import ActionNotifyMe, ActionOfferLateCase, ActionQueryProgress, ProgressForm
@@ -16,7 +16,7 @@ from actions.workflows import ActionThank, StartForm
 def builtin_actions() -> dict[str, Action]:
     forms = [ProgressForm(), ComplaintForm(), SuggestionForm(), RatingForm()]
     actions: list[Action] = [
-        ActionAnswerGuide(), ActionSelectChoice(), ActionAnswerCentre(), ActionOutOfScope(), ActionAffirm(),
+        ActionAnswerGuide(), ActionSelectChoice(), ActionAnswerCentre(), ActionOutOfScope(), ActionAffirm(), ActionClarify(),
         ActionQueryProgress(), ActionOfferLateCase(), ActionNotifyMe(), ActionThank(), ActionRequestHuman(),
         StartForm("action_start_complaint", ComplaintForm(), prefill_from_message),
         StartForm("action_start_suggestion", SuggestionForm(), prefill_from_message),

@@ -38,6 +38,7 @@ from bot.services.turns import TurnLog, TurnRecord, UnansweredRecord
 log = logging.getLogger(__name__)
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*)?$", re.DOTALL)
 MAX_TEXT_CHARS = 10_000
+FORM_INTENTS = frozenset({"complain", "suggest", "rate", "query_progress"})  # intents that open a form
 MAX_PAYLOAD_CHARS = 1_000  # our own buttons' payloads are a few dozen characters
 
 
@@ -154,12 +155,27 @@ class Agent:
         else:
             late_case = self._late_case(tracker)
             await self._notice_mood(tracker, dispatcher, services, offer=not late_case)
+            asked_about = tracker.slots.get("unclear_message")
             await self._act(tracker, dispatcher, services, "action_offer_late_case" if late_case else None)
+            if tracker.slots.get("unclear_message") == asked_about:
+                tracker.slots.pop("unclear_message", None)  # "您是想：" is answered by the turn after it only
         self._remember_buttons(tracker.slots, dispatcher.messages)
         await self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started,
                   self.domain.outcome(dispatcher.messages))
         return dispatcher.messages
+
+    def _unsure(self, tracker: Tracker) -> bool:
+        """Would the message start a form (complaint, suggestion, rating, progress query) on an intent
+        the classifier is not sure of? Then zwbot asks first (dialogue.act_on_confidence, act_margin)."""
+        if tracker.intent not in FORM_INTENTS or "payload" in tracker.latest_message \
+                or tracker.entity("case_no") or tracker.latest_message.get("letter"):
+            return False
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        runner_up = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+        return confidence < float(self.settings.get("act_on_confidence", 0.5)) \
+            or confidence - runner_up < float(self.settings.get("act_margin", 0.1))
 
     def _late_case(self, tracker: Tracker) -> bool:
         """A complaint or progress question about one's own case taking too long, outside a form."""
@@ -236,6 +252,8 @@ class Agent:
             name = "action_start_rating"  # the answer to the rating buttons just offered
         elif tracker.get_slot("choices") and choice_number(tracker.text) is not None:
             name = "action_select_choice"
+        elif self._unsure(tracker):
+            name = "action_clarify"
         else:
             name = self.domain.rules.get(intent or "", "action_out_of_scope")
         changes = await self._action(name).run(dispatcher, tracker, services)
