@@ -84,6 +84,21 @@ def offer_choices(dispatcher: Dispatcher, services: Services, item_ids: list[str
     return {"choices": item_ids}
 
 
+def fitting_alternatives(candidates: list[dict[str, Any]], services: Services) -> list[str]:
+    """The best candidate and those of its `alternatives` (个体工商户 or 公司 for a small eatery) that fit the
+    question nearly as well (dialogue.alternative_ratio of its score): zwbot asks which. Empty when the
+    citizen named the best one outright by a longer name than any alternative's."""
+    if not candidates:
+        return []
+    best = candidates[0]
+    record = services.knowledge.item(best["item_id"]) or {}
+    ratio = float(services.settings.get("alternative_ratio", 0.6))
+    others = [c for c in candidates[1:] if c["item_id"] in (record.get("alternatives") or [])
+              and c["score"] >= ratio * best["score"]
+              and len(c.get("mention") or "") >= len(best.get("mention") or "")]
+    return [best["item_id"], *(c["item_id"] for c in others)] if others else []
+
+
 def close_candidates(candidates: list[dict[str, Any]], ratio: float) -> list[str]:
     """Ids of the candidates too close to the best one to pick it without asking (empty when clear)."""
     if len(candidates) < 2:
@@ -129,6 +144,10 @@ class ActionAnswerGuide(Action):
         if item_id is None:
             return self._miss(dispatcher, tracker, services)
         close = close_candidates(candidates, services.settings.get("close_candidates", 0.85))
+        alternatives = fitting_alternatives(candidates, services)
+        if not close and last_item in alternatives:  # chosen a moment ago: not asked again
+            return answer_item(dispatcher, services, last_item, aspect, proxy)
+        close = close or alternatives
         if close:
             slots = offer_choices(dispatcher, services, close)
             return {**slots, "aspect": aspect}

@@ -144,6 +144,10 @@ class GuideText:
         elif aspect == "online":
             values.update(online=self.online(record), visits=self.visits(record))
         elif aspect == "overview":
+            # "X怎么办理" is answered with the key facts and the steps.
+            lines = "\n".join(self._f("overview_step_line", n=n, step=step)
+                              for n, step in enumerate(record.get("process") or [], 1))
+            steps = self._f("overview_steps", steps=lines) if lines else ""
             values.update(material_count=len(record.get("materials") or []), limits=self.limits(record),
-                          fee=self.fee(record))
+                          fee=self.fee(record), steps_block=steps)
         return values

@@ -29,8 +29,21 @@ async def test_an_aspect_asked_alone_stays_on_the_item(assistant, first: str, fo
 
 
 async def test_an_item_named_outright_switches_and_the_answer_names_it(assistant) -> None:  # type: ignore[no-untyped-def]
-    reply = await _conversation(assistant, "老人证要带啥", "营业执照要多久")
-    assert reply.startswith("【企业设立登记（营业执照核发）】办理时限"), reply
+    reply = await _conversation(assistant, "老人证要带啥", "残疾证要多久")
+    assert reply.startswith("【残疾人证办理（新办、换领）】办理时限"), reply
+
+
+async def test_when_two_items_fit_the_situation_zwbot_asks_which(assistant) -> None:  # type: ignore[no-untyped-def]
+    """A small eatery may be a sole trader's or a company's: both are offered, then the chosen one stays."""
+    sender = f"guide-{uuid.uuid4().hex[:10]}"
+    messages = await assistant.handle("想开个小饭馆，营业执照怎么办", sender)
+    titles = [b["title"] for m in messages for b in m.buttons]
+    assert any("个体工商户设立登记" in t for t in titles) and any("企业设立登记" in t for t in titles), titles
+    choice = next(n for n, t in enumerate(titles, 1) if "个体工商户设立登记" in t)
+    reply = "\n".join(m.text for m in await assistant.handle(str(choice), sender))
+    assert reply.startswith("【个体工商户设立登记】") and "6. 办理流程" in reply  # the key facts and the steps
+    reply = "\n".join(m.text for m in await assistant.handle("营业执照要带什么材料", sender))
+    assert reply.startswith("【个体工商户设立登记】需要准备以下"), reply
 
 
 async def test_a_bare_aspect_with_nothing_discussed_is_not_our_business(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -62,7 +62,7 @@ def check_item(record: dict[str, Any], where: str, batch: ImportBatch) -> None:
             batch.problem(where, name, f"过长（最多 {MAX_LENGTHS.get(name, 100)} 字）")
     if isinstance(record.get("kind"), str) and record["kind"] not in ITEM_KINDS:
         batch.problem(where, "kind", f"事项类型应为 {'/'.join(ITEM_KINDS)} 之一，实际为 {record['kind']!r}")
-    for name in ("aliases", "keywords", "process", "basis", "questions", "citizen_words"):
+    for name in ("aliases", "keywords", "process", "basis", "questions", "citizen_words", "alternatives"):
         value = record.get(name)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             batch.problem(where, name, "应为文字列表")
@@ -116,6 +116,10 @@ def check_references(batch: ImportBatch, known_items: set[str], known_department
         department = record.get("department")
         if known_departments and isinstance(department, str) and department not in known_departments:
             batch.problem(where, "department", f"部门 {department!r} 不在部门列表中")
+        alternatives = record.get("alternatives")
+        for other in alternatives if isinstance(alternatives, list) else []:
+            if other not in known_items:
+                batch.problem(where, "alternatives", f"可替代事项 {other!r} 不存在")
         steps = record.get("steps")
         for index, step in enumerate(steps if isinstance(steps, list) else [], 1):
             item = step.get("item") if isinstance(step, dict) else None
