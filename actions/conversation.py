@@ -18,7 +18,7 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         last_item, aspect = tracker.get_slot("item_id"), tracker.guide.get("aspect")
         if last_item and aspect:  # "要多少钱" right after a guide answer asks about that item
-            return answer_item(dispatcher, services, last_item, aspect, bool(tracker.guide.get("proxy")))
+            return answer_item(dispatcher, services, last_item, aspect, bool(tracker.guide.get("proxy")), tracker.text)
         services.log_unanswered(tracker, "out_of_scope")
         return miss(dispatcher, tracker, services, "utter_out_of_scope")
 

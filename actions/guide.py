@@ -38,11 +38,12 @@ def choice_number(text: str) -> int | None:
 
 
 def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect: str,
-                proxy: bool = False) -> dict[str, Any]:
+                proxy: bool = False, question: str = "") -> dict[str, Any]:
     """Say what the record of `item_id` holds about `aspect`; return the slots to set.
 
     `proxy`: the citizen asks whether someone else may apply for the applicant; a conditions answer
-    then adds the materials a proxy brings."""
+    then adds the materials a proxy brings. `question`: what the citizen asked; a conditions answer adds
+    the materials whose notes speak of their situation ("外地户口能办吗" → the 居住证 of 非西安市户籍 applicants)."""
     knowledge = services.knowledge
     record = knowledge.item(item_id)
     if record is None:
@@ -63,6 +64,10 @@ def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect
         values["conditions"] = record.get("conditions") or services.domain_data["formats"]["conditions_unknown"]
         dispatcher.utter("utter_guide_proxy" if brought else "utter_guide_proxy_unlisted", buttons=buttons,
                          proxy_materials=brought, **values)
+    elif aspect == "conditions" and not text.missing(record, aspect):
+        situation = text.situation_materials(record, question, services.settings.get("situation_words") or [])
+        dispatcher.utter("utter_guide_conditions_situation" if situation else "utter_guide_conditions",
+                         buttons=buttons, situation_materials=situation, **values)
     elif aspect != "overview" and text.missing(record, aspect):
         dispatcher.utter("utter_guide_missing", buttons=buttons, **values)
     else:
@@ -140,7 +145,7 @@ class ActionAnswerGuide(Action):
         # A follow-up ("法律依据呢", "那要多久？") is about the item under discussion unless it names another.
         follow_up = item_id is None or guide.get("bare") or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)
         if last_item and not named and follow_up:
-            return answer_item(dispatcher, services, last_item, aspect, proxy)
+            return answer_item(dispatcher, services, last_item, aspect, proxy, tracker.text)
         if item_id is None:
             return self._miss(dispatcher, tracker, services)
         close = close_candidates(candidates, services.settings.get("close_candidates", 0.85))
@@ -151,7 +156,7 @@ class ActionAnswerGuide(Action):
         if close:
             slots = offer_choices(dispatcher, services, close)
             return {**slots, "aspect": aspect}
-        return answer_item(dispatcher, services, item_id, aspect, proxy)
+        return answer_item(dispatcher, services, item_id, aspect, proxy, tracker.text)
 
     @staticmethod
     def _ask_which(dispatcher: Dispatcher) -> dict[str, Any]:

@@ -50,6 +50,15 @@ class GuideText:
         return self.materials(record, lambda m: any(w in f"{m.get('name', '')} {m.get('notes') or ''}" for w in words),
                               mark_optional=False)  # "视情况" is this case: a proxy does apply
 
+    def situation_materials(self, record: dict[str, Any], question: str, groups: Iterable[Iterable[str]]) -> str:
+        """The materials whose name or notes speak of the situation the question tells, a situation being
+        any word of one of `groups` (外地 / 户籍 / 居住证 …); empty when the question tells none."""
+        told = [tuple(group) for group in groups if any(word in question for word in group)]
+        if not told:
+            return ""
+        return self.materials(record, lambda m: any(
+            word in f"{m.get('name', '')} {m.get('notes') or ''}" for group in told for word in group))
+
     def materials(self, record: dict[str, Any], wanted: Callable[[dict[str, Any]], bool] | None = None,
                   mark_optional: bool = True) -> str:
         lines = []

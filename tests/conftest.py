@@ -197,3 +197,12 @@ async def channel_server(settings: Settings, assistant: Assistant) -> AsyncItera
     await wechat_api.stop()
     await telegram_api.stop()
     await weibo_api.stop()
+
+
+@pytest.fixture(autouse=True)
+def _every_slot_is_declared(caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+    """Every conversation of every test holds only slots domain.yml declares (the agent logs any other)."""
+    yield
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    undeclared = [r.getMessage() for r in records if r.getMessage().startswith("slots not declared")]
+    assert not undeclared, undeclared

@@ -160,6 +160,9 @@ class Agent:
             if tracker.slots.get("unclear_message") == asked_about:
                 tracker.slots.pop("unclear_message", None)  # "您是想：" is answered by the turn after it only
         self._remember_buttons(tracker.slots, dispatcher.messages)
+        undeclared = set(tracker.slots) - self.domain.slots
+        if undeclared:  # a slot an action made up: kept (the turn must not fail), but said loudly
+            log.error("slots not declared in domain.yml: %s", ", ".join(sorted(undeclared)))
         await self.trackers.save(key, tracker.slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started,
                   self.domain.outcome(dispatcher.messages))

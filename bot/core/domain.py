@@ -34,6 +34,7 @@ class Domain:
     responses: dict[str, list[dict[str, Any]]]
     data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics
     outcomes: dict[str, list[str]] = field(default_factory=dict)  # turn outcome → response name prefixes
+    slots: frozenset[str] = frozenset()  # every slot a conversation may hold
 
     @classmethod
     def load(cls, path: Path) -> Domain:
@@ -55,7 +56,8 @@ class Domain:
         unclassified = [name for name in responses if not any(name.startswith(p) for ps in outcomes.values() for p in ps)]
         if outcomes and unclassified:
             raise DomainError(f"{path}: 回复 {unclassified} 不属于 turn_outcomes 中的任何类别")
-        return cls(list(document.get("intents") or []), rules, responses, data, outcomes)
+        return cls(list(document.get("intents") or []), rules, responses, data, outcomes,
+                   frozenset(document.get("slots") or {}))
 
     def outcome(self, messages: list[BotMessage]) -> str:
         """What a turn was, from the responses it said: the first class of `turn_outcomes` (in their

@@ -48,3 +48,15 @@ async def test_when_two_items_fit_the_situation_zwbot_asks_which(assistant) -> N
 
 async def test_a_bare_aspect_with_nothing_discussed_is_not_our_business(assistant) -> None:  # type: ignore[no-untyped-def]
     assert "不在政务服务范围内" in await _conversation(assistant, "要多少钱")
+
+
+async def test_a_situation_question_gets_the_conditions_and_the_materials_for_that_situation(assistant) -> None:  # type: ignore[no-untyped-def]
+    reply = await _conversation(assistant, "老人证怎么办", "外地户口能办吗")
+    assert reply.startswith("【老年人优待证办理】申请条件") and "与您的情况有关的材料" in reply
+    assert "西安市居住证" in reply and "代办人居民身份证" not in reply  # that material is another situation's
+
+
+async def test_a_proxy_question_is_answered_from_the_guide_never_with_a_bare_ok(assistant) -> None:  # type: ignore[no-untyped-def]
+    reply = await _conversation(assistant, "老人证要带啥", "我替我爹去办，不是他本人去，行不行")
+    assert "请他人代为办理时，还需提供" in reply and "代办人居民身份证" in reply
+    assert not reply.startswith("好的")
