@@ -6,7 +6,8 @@ cancels. What a citizen sends in the middle is not always an answer:
 
 - a message that is clearly something else (a guide question, a progress query, an everyday request)
   interrupts: the form returns `INTERRUPTED`, the engine answers the message as if no form were open,
-  and then `resume` asks the pending question again. Nothing of it lands in a slot;
+  and then `resume` asks the pending question again (a form opened by the interruption runs first;
+  the interrupted ones wait in `paused_forms`). Nothing of it lands in a slot;
 - a question about the form itself ("为什么要留电话") is explained, then the question is asked again;
 - "取消" asks to confirm, and only a yes leaves the form;
 - an answer the slot refuses is explained and asked again; an optional slot is skipped after
@@ -96,12 +97,15 @@ class Form(Action):
         dispatcher.utter(f"utter_ask_{self.name}_{form['requested']}",
                          **self.prompt_values(form["values"], services))
 
+    def title(self, services: Services) -> str:
+        """What the form is called in a sentence ("投诉登记"), from domain.yml labels.forms."""
+        return str(services.domain_data["labels"]["forms"].get(self.name, ""))
+
     def resume(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> None:
         """After an interruption was answered: say the form goes on, and ask its pending question."""
         form = tracker.slots.get("form") or {}
         if form.get("name") == self.name and form.get("requested"):
-            title = services.domain_data["labels"]["forms"].get(self.name, "")
-            dispatcher.utter("utter_form_resume", title=title)
+            dispatcher.utter("utter_form_resume", title=self.title(services))
             self.ask(dispatcher, form, services)
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
@@ -123,8 +127,7 @@ class Form(Action):
         if requested:
             if CANCEL.search(text):
                 form["cancelling"] = True
-                dispatcher.utter("utter_form_cancel_confirm", title=services.domain_data["labels"]["forms"].get(
-                    self.name, ""))
+                dispatcher.utter("utter_form_cancel_confirm", title=self.title(services))
                 return {"form": form}
             if _WHY.search(text) and len(text) <= 30:
                 dispatcher.utter(f"utter_why_{self.name}_{requested}")

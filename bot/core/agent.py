@@ -263,18 +263,18 @@ class Agent:
         if changes.pop(INTERRUPTED, False):
             # Something else asked in the middle of a form: answer it as if no form were open, then
             # go on with the form (or, when the answer opened a form of its own, after that one).
-            paused = changes.pop("form", None) or form
+            paused = [*tracker.slots.get("paused_forms", []), changes.pop("form", None) or form]
             tracker.slots.pop("form", None)
             changes = await self._action(self.domain.rules.get(intent or "", "action_out_of_scope")).run(
                 dispatcher, tracker, services)
-            self._apply(tracker, changes)
-            tracker.slots["paused_form"] = paused
-        else:
-            self._apply(tracker, changes)
-        paused = tracker.slots.get("paused_form")
-        if paused and not tracker.slots.get("form"):
-            tracker.slots["form"] = tracker.slots.pop("paused_form")
-            form_action = self._action(paused["name"])
+            tracker.slots["paused_forms"] = paused
+        self._apply(tracker, changes)
+        waiting = tracker.slots.get("paused_forms")
+        if waiting and not tracker.slots.get("form"):
+            tracker.slots["form"] = resumed = waiting.pop()
+            if not waiting:
+                tracker.slots.pop("paused_forms")
+            form_action = self._action(resumed["name"])
             if isinstance(form_action, Form):
                 form_action.resume(dispatcher, tracker, services)
 

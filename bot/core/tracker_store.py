@@ -28,7 +28,7 @@ from bot.services.conversations import ConversationKey, ConversationStore
 log = logging.getLogger(__name__)
 
 # Slots whose change is written before the answer: losing them would lose what the citizen told us.
-DURABLE_SLOTS = ("form", "paused_form")
+DURABLE_SLOTS = ("form", "paused_forms")
 
 
 def _durable_copy(slots: dict[str, Any]) -> dict[str, Any]:

@@ -100,17 +100,17 @@ class AspectDetector:
             best = self._best(self._weak, text, blocked, clause_ends)
         return AspectQuestion(best, proxy)
 
-    def bare(self, text: str) -> str | None:
-        """The aspect of a question that asks nothing but an aspect ("要多少钱", "那要多久？", "别人能代办吗"),
-        else None ("附近哪里有好吃的" asks more). Such a question is about whatever was just discussed."""
-        aspect = self.read(text).aspect
-        if aspect is None:
+    def bare(self, text: str) -> AspectQuestion | None:
+        """The question when it asks nothing but an aspect ("要多少钱", "那要多久？", "别人能代办吗"), else None
+        ("附近哪里有好吃的" asks more). Such a question is about whatever was just discussed."""
+        question = self.read(text)
+        if question.aspect is None:
             return None
         rest = text
         for cues in (self._strong, self._weak):
             rest = cues.patterns.sub("", cues.words.sub("", rest))
         rest = _FILLER.sub("", self._proxy.sub("", rest))
-        return aspect if not rest else None
+        return question if not rest else None
 
     def detect(self, text: str) -> str | None:
         """Only the aspect of `read`."""

@@ -182,9 +182,9 @@ class Interpreter:
             result.item_id = named.item_id
         elif intent == OUT_OF_SCOPE or intent == "chitchat":
             # "要多少钱" alone is nobody's business until the dialogue knows what was just discussed.
-            result.aspect = self.aspects.bare(normalized)
-            result.bare = result.aspect is not None
-            result.proxy = result.bare and self.aspects.read(normalized).proxy
+            bare = self.aspects.bare(normalized)
+            if bare is not None:
+                result.aspect, result.proxy, result.bare = bare.aspect, bare.proxy, True
         result.entities = self._entities(normalized, result, mentions)
         return result
 

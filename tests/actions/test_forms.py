@@ -163,3 +163,21 @@ async def test_a_question_about_the_form_is_explained(assistant) -> None:  # typ
     await _say(assistant, sender, "昨天")
     reply = await _say(assistant, sender, "为什么要留电话")
     assert "承办部门核实情况" in reply and "请留一个联系电话" in reply
+
+
+async def test_an_interruption_inside_a_form_opened_in_the_middle_keeps_both_forms(assistant) -> None:  # type: ignore[no-untyped-def]
+    """A complaint, a progress query opened in its middle, and a guide question inside that: all answered,
+    and the complaint goes on with its answers."""
+    token = uuid.uuid4().hex[:8]
+    sender = f"form-{uuid.uuid4().hex[:10]}"
+    await _say(assistant, sender, f"我要投诉，窗口让我来回跑了三趟{token}")
+    assert "请提供您的受理编号" in await _say(assistant, sender, "帮我查一下办件进度")
+    reply = await _say(assistant, sender, "对了，老人证要带什么")
+    assert "【老年人优待证办理】" in reply and "请提供您的受理编号" in reply
+    await _say(assistant, sender, "XA202609300001")
+    reply = await _say(assistant, sender, "5678")
+    assert "审查中" in reply and "是在哪个部门或窗口" in reply
+    await _say(assistant, sender, "市民政局")
+    await _say(assistant, sender, "昨天")
+    assert token in await _say(assistant, sender, "不留")
+    assert "您的投诉已登记" in await _say(assistant, sender, "确认")
