@@ -17,6 +17,7 @@ cancels. What a citizen sends in the middle is not always an answer:
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import replace
@@ -64,9 +65,10 @@ class Form(Action):
     max_tries = 2
     own_intent = ""  # the intent that opens this form
 
-    def start(self, tracker: Tracker, prefilled: dict[str, Any] | None = None) -> None:
-        tracker.slots["form"] = {"name": self.name, "id": uuid.uuid4().hex, "requested": None,
-                                 "values": dict(prefilled or {}), "tries": {}}
+    def new_state(self, prefilled: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `form` slot of this form just started, with the answers the opening message gave."""
+        return {"name": self.name, "id": uuid.uuid4().hex, "requested": None,
+                "values": dict(prefilled or {}), "tries": {}}
 
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker,
                        services: Services) -> Any:
@@ -77,6 +79,10 @@ class Form(Action):
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def also_answered(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        """Answers to later questions that the answer to `slot` gave too ("XA… 尾号1234")."""
+        return {}
 
     def looks_like_answer(self, slot: str, text: str) -> bool:
         """A wrong answer that is still an answer ("电话是12345") is refused, not taken for another question."""
@@ -109,11 +115,18 @@ class Form(Action):
             self.ask(dispatcher, form, services)
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
-        form = tracker.slots.get("form") or {}
-        if form.get("name") != self.name:
-            self.start(tracker)
-            form = tracker.slots["form"]
+        form = tracker.get_slot("form") or {}
+        return await self.step(dispatcher, tracker, services, form if form.get("name") == self.name
+                               else self.new_state())
+
+    async def step(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
+                   form: dict[str, Any]) -> dict[str, Any]:
+        """Take the latest message as the answer to `form`'s pending question (or as something else),
+        and return the slots that change, the form's new state among them."""
+        form = copy.deepcopy(form)
         form.setdefault("tries", {})
+        # validate and submit read the form's answers from the tracker: show them the state being worked on.
+        tracker = tracker.with_slots(form=form)
         values = form["values"]
         requested = form.get("requested")
         text = tracker.text.strip()
@@ -152,6 +165,8 @@ class Form(Action):
                 dispatcher.utter("utter_form_skipped")
                 value = self.skipped_value(requested)
             values[requested] = value
+            for slot, answer in self.also_answered(requested, tracker).items():
+                values.setdefault(slot, answer)
         needed = self.slots_needed(values)
         if needed:
             if self.announce and requested is None and not form.get("announced"):

@@ -34,6 +34,10 @@ class ProgressForm(Form):
     def looks_like_answer(self, slot: str, text: str) -> bool:
         return any(c.isdigit() for c in text)
 
+    def also_answered(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        last_four = tracker.entity("phone_last4") if slot == "case_no" else None
+        return {"phone_last4": last_four} if last_four else {}  # "XA… 尾号1234": both answers in one message
+
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         text = tracker.text.strip()
         if slot == "case_no":
@@ -41,9 +45,6 @@ class ProgressForm(Form):
             if not found:
                 dispatcher.utter("utter_progress_bad_case_no")
                 return None
-            last_four = tracker.entity("phone_last4")
-            if last_four:  # "XA… 尾号1234": both answers in one message
-                tracker.slots["form"]["values"].setdefault("phone_last4", last_four)
             return found
         match = _LAST_FOUR.search(text.replace(" ", ""))
         if not match:
@@ -64,10 +65,9 @@ class ProgressForm(Form):
             return {}
         if verification.outcome == "wrong":
             dispatcher.utter("utter_progress_wrong", tries_left=verification.tries_left)
-            self.start(tracker, {"case_no": values["case_no"]})
-            tracker.slots["form"]["requested"] = "phone_last4"
+            again = {**self.new_state({"case_no": values["case_no"]}), "requested": "phone_last4"}
             dispatcher.utter("utter_ask_progress_form_phone_last4")
-            return {"form": tracker.slots["form"]}
+            return {"form": again}
         tell_case(dispatcher, services, verification.case)
         return {"verified_case": verification.case.case_no}
 
@@ -176,8 +176,7 @@ class ActionQueryProgress(Action):
         last_four = tracker.entity("phone_last4")
         if case_no and last_four:  # "查进度 XA… 手机尾号1234": straight to the check
             prefilled["phone_last4"] = last_four
-        form.start(tracker, prefilled)
-        return await form.run(dispatcher, tracker, services)
+        return await form.step(dispatcher, tracker, services, form.new_state(prefilled))
 
 
 async def case_number_in(tracker: Tracker, services: Services) -> str | None:

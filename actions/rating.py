@@ -55,14 +55,15 @@ class RatingForm(Form):
             return level
         return tracker.text.strip()[:1000] or None
 
-    async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
+    async def step(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
+                   form: dict[str, Any]) -> dict[str, Any]:
         if not tracker.get_slot("rating_subject"):
             # Ratings are of a service this conversation was just given and invited to rate (an answer,
             # a closed ticket, a finished hand-off), never typed cold.
             dispatcher.utter("utter_rating_not_offered", phone=services.knowledge.centre.get("phone", ""))
             return {"form": None}
-        changes = await super().run(dispatcher, tracker, services)
-        form = tracker.slots.get("form") or {}
+        changes = await super().step(dispatcher, tracker, services, form)
+        form = changes.get("form") or {}
         if form.get("requested") == "level" and dispatcher.messages:
             dispatcher.messages[-1].buttons = rating_buttons(services.domain_data)
         return changes

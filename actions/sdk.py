@@ -2,30 +2,22 @@
 
 - `Tracker`: what is known of the conversation: the latest parse (the `/model/parse` dict) and slots.
 - `Dispatcher`: how an action says something; texts come from domain.yml by response name.
-- `Action`: a named step; `run` returns the slots it changes.
+- `Action`: a named step; `run` returns the slots it changes, and the engine applies them. The tracker
+  an action is given is a read-only copy: changing it changes nothing (as with rasa-sdk's events).
 - `Services`: the services layer an action may use (knowledge base, turn log).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Protocol
 
+from bot.core.messages import BotMessage
 
-@dataclass
-class BotMessage:
-    """One message to the citizen; channels render `buttons` in their own way."""
-
-    text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    response: str = ""  # the domain.yml response it was worded from (what the turn was, for the statistics)
-
-    def as_dict(self, recipient_id: str) -> dict[str, Any]:
-        message: dict[str, Any] = {"recipient_id": recipient_id, "text": self.text}
-        if self.buttons:
-            message["buttons"] = self.buttons
-        return message
+__all__ = ["Action", "BotMessage", "Dispatcher", "Services", "Tracker"]
 
 
 @dataclass
@@ -34,12 +26,20 @@ class Tracker:
 
     sender_id: str
     channel: str
-    slots: dict[str, Any] = field(default_factory=dict)
+    slots: Mapping[str, Any] = field(default_factory=dict)
     latest_message: dict[str, Any] = field(default_factory=dict)
     client: str | None = None  # the caller's network address, where the channel knows it (REST)
 
     def get_slot(self, name: str) -> Any:
         return self.slots.get(name)
+
+    def snapshot(self) -> Tracker:
+        """A copy an action cannot change behind the engine's back: read-only slots, deep-copied."""
+        return replace(self, slots=MappingProxyType(copy.deepcopy(dict(self.slots))))
+
+    def with_slots(self, **changes: Any) -> Tracker:
+        """A read-only copy with some slots changed (what an action sees while it works out its result)."""
+        return replace(self, slots=MappingProxyType({**self.slots, **changes}))
 
     @property
     def intent(self) -> str | None:

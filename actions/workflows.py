@@ -21,10 +21,10 @@ class StartForm(Action):
         self.prefill = prefill
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
-        self.form.start(tracker, self.prefill(tracker) if self.prefill else None)
-        if "what" in tracker.slots["form"]["values"]:
-            remember_department(tracker.slots["form"]["values"], tracker, services)
-        return await self.form.run(dispatcher, tracker, services)
+        form = self.form.new_state(self.prefill(tracker) if self.prefill else None)
+        if "what" in form["values"]:
+            remember_department(form["values"], tracker, services)
+        return await self.form.step(dispatcher, tracker, services, form)
 
 
 class ActionThank(Action):

@@ -13,7 +13,7 @@ from datetime import datetime, time as clock_time
 from dataclasses import dataclass
 from typing import Any
 
-from actions.sdk import BotMessage
+from bot.core.messages import BotMessage
 from bot import __version__
 from bot.config import Settings
 from bot.core.agent import Agent, Notice, UserMessage, Workflows

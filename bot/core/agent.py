@@ -21,7 +21,8 @@ from actions.forms import INTERRUPTED, Form
 from actions.guide import choice_number
 from actions.rating import level_of, rating_buttons
 from actions.registry import builtin_actions, response_action
-from actions.sdk import Action, BotMessage, Dispatcher, Tracker
+from actions.sdk import Action, Dispatcher, Tracker
+from bot.core.messages import BotMessage
 from bot.core.domain import Domain
 from bot.core.mood import conversation_mood
 from bot.core.tracker_store import TrackerStore
@@ -154,16 +155,16 @@ class Agent:
             dispatcher.utter("utter_text_only")
         else:
             late_case = self._late_case(tracker)
-            await self._notice_mood(tracker, dispatcher, services, offer=not late_case)
-            asked_about = tracker.slots.get("unclear_message")
-            await self._act(tracker, dispatcher, services, "action_offer_late_case" if late_case else None)
-            if tracker.slots.get("unclear_message") == asked_about:
-                tracker.slots.pop("unclear_message", None)  # "您是想：" is answered by the turn after it only
-        self._remember_buttons(tracker.slots, dispatcher.messages)
-        undeclared = set(tracker.slots) - self.domain.slots
+            await self._notice_mood(tracker, slots, dispatcher, services, offer=not late_case)
+            asked_about = slots.get("unclear_message")
+            await self._act(tracker, slots, dispatcher, services, "action_offer_late_case" if late_case else None)
+            if slots.get("unclear_message") == asked_about:
+                slots.pop("unclear_message", None)  # "您是想：" is answered by the turn after it only
+        self._remember_buttons(slots, dispatcher.messages)
+        undeclared = set(slots) - self.domain.slots
         if undeclared:  # a slot an action made up: kept (the turn must not fail), but said loudly
             log.error("slots not declared in domain.yml: %s", ", ".join(sorted(undeclared)))
-        await self.trackers.save(key, tracker.slots)
+        await self.trackers.save(key, slots)
         self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started,
                   self.domain.outcome(dispatcher.messages))
         return dispatcher.messages
@@ -187,15 +188,15 @@ class Agent:
             return False
         return any(cue in tracker.text for cue in self.settings.get("late_case_cues") or ())
 
-    async def _notice_mood(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices,
-                           offer: bool = True) -> None:
+    async def _notice_mood(self, tracker: Tracker, slots: dict[str, Any], dispatcher: Dispatcher,
+                           services: ActionServices, offer: bool = True) -> None:
         """An upset citizen is offered a human at once (unless the answer offers one among its choices:
         `offer` False), and flagged for staff (once per conversation)."""
-        score, escalate = conversation_mood(tracker.latest_message, tracker.slots, self.settings)
-        tracker.slots["mood"] = score
-        if escalate and not tracker.slots.get("upset_offered") and tracker.intent != "request_human":
-            tracker.slots["upset_offered"] = True
-            item = self.knowledge.item(tracker.slots.get("item_id") or "") or {}
+        score, escalate = conversation_mood(tracker.latest_message, slots, self.settings)
+        slots["mood"] = score
+        if escalate and not slots.get("upset_offered") and tracker.intent != "request_human":
+            slots["upset_offered"] = True
+            item = self.knowledge.item(slots.get("item_id") or "") or {}
             await services.handoffs.flag(tracker.channel, tracker.sender_id, score,
                                          tracker.entity("department") or item.get("department"))
             if offer:
@@ -242,16 +243,17 @@ class Agent:
         return {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "payload": values,
                 "guide": {"item_id": item_id, "aspect": aspect, "candidates": [], "from_payload": True}}
 
-    async def _act(self, tracker: Tracker, dispatcher: Dispatcher, services: ActionServices,
+    async def _act(self, tracker: Tracker, slots: dict[str, Any], dispatcher: Dispatcher, services: ActionServices,
                    chosen: str | None = None) -> None:
-        """Run the action for the message (`chosen` by the turn, else by form, choices and rules)."""
+        """Run the action for the message (`chosen` by the turn, else by form, choices and rules) on a
+        read-only copy of the tracker, and apply the slot changes it returns to `slots`."""
         intent = tracker.intent
         form = tracker.get_slot("form")
         if chosen:
             name = chosen
         elif form and intent != "request_human":
             name = form["name"]  # an open form gets every answer, whatever it sounds like
-        elif tracker.slots.pop("rating_pending", None) and level_of(tracker) is not None:
+        elif slots.pop("rating_pending", None) and level_of(tracker) is not None:
             name = "action_start_rating"  # the answer to the rating buttons just offered
         elif tracker.get_slot("choices") and choice_number(tracker.text) is not None:
             name = "action_select_choice"
@@ -259,32 +261,32 @@ class Agent:
             name = "action_clarify"
         else:
             name = self.domain.rules.get(intent or "", "action_out_of_scope")
-        changes = await self._action(name).run(dispatcher, tracker, services)
+        changes = await self._action(name).run(dispatcher, tracker.snapshot(), services)
         if changes.pop(INTERRUPTED, False):
             # Something else asked in the middle of a form: answer it as if no form were open, then
             # go on with the form (or, when the answer opened a form of its own, after that one).
-            paused = [*tracker.slots.get("paused_forms", []), changes.pop("form", None) or form]
-            tracker.slots.pop("form", None)
+            paused = [*slots.get("paused_forms", []), changes.pop("form", None) or form]
+            slots.pop("form", None)
             changes = await self._action(self.domain.rules.get(intent or "", "action_out_of_scope")).run(
-                dispatcher, tracker, services)
-            tracker.slots["paused_forms"] = paused
-        self._apply(tracker, changes)
-        waiting = tracker.slots.get("paused_forms")
-        if waiting and not tracker.slots.get("form"):
-            tracker.slots["form"] = resumed = waiting.pop()
+                dispatcher, tracker.snapshot(), services)
+            slots["paused_forms"] = paused
+        self._apply(slots, changes)
+        waiting = slots.get("paused_forms")
+        if waiting and not slots.get("form"):
+            slots["form"] = resumed = waiting.pop()
             if not waiting:
-                tracker.slots.pop("paused_forms")
+                slots.pop("paused_forms")
             form_action = self._action(resumed["name"])
             if isinstance(form_action, Form):
-                form_action.resume(dispatcher, tracker, services)
+                form_action.resume(dispatcher, tracker.snapshot(), services)
 
     @staticmethod
-    def _apply(tracker: Tracker, changes: dict[str, Any]) -> None:
+    def _apply(slots: dict[str, Any], changes: dict[str, Any]) -> None:
         for slot, value in changes.items():
             if value is None:
-                tracker.slots.pop(slot, None)
+                slots.pop(slot, None)
             else:
-                tracker.slots[slot] = value
+                slots[slot] = value
 
     def _log(self, message: UserMessage, text: str, parse: dict[str, Any], tracker: Tracker,
              replies: list[BotMessage], answered: bool, started: float, outcome: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from actions.sdk import BotMessage
+from bot.core.messages import BotMessage
 
 
 # What a turn can be, for the statistics (domain.yml `turn_outcomes` says which responses make which).

@@ -8,7 +8,7 @@ import logging
 
 from telegram import Bot
 
-from actions.sdk import BotMessage
+from bot.core.messages import BotMessage
 from bot.assistant import Assistant
 from bot.channels.telegram.buttons import ButtonPayloads
 from bot.channels.telegram.formatting import outgoing

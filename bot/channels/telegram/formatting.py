@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from actions.sdk import BotMessage
+from bot.core.messages import BotMessage
 from bot.channels.plain_text import split_lines
 from bot.channels.telegram.buttons import ButtonPayloads
 

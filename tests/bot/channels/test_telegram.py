@@ -13,7 +13,7 @@ import pytest_asyncio
 from aiohttp import ClientSession
 
 import actions.guide
-from actions.sdk import BotMessage
+from bot.core.messages import BotMessage
 from bot.channels.telegram.buttons import MAX_CALLBACK_BYTES, ButtonPayloads, callback_data
 from bot.channels.telegram.formatting import MAX_TEXT, outgoing, utf16_units
 from tests.conftest import app_with, serving
