@@ -1,4 +1,4 @@
-.PHONY: run test bench
+.PHONY: run test lint bench
 PORT ?= 5005
 
 run:  ## install and start zwbot with the Xi'an sample data (SQLite) at http://127.0.0.1:$(PORT)/
@@ -7,6 +7,11 @@ run:  ## install and start zwbot with the Xi'an sample data (SQLite) at http://1
 
 test:  ## install everything the tests need and run the whole suite on SQLite and PostgreSQL
 	scripts/test.sh
+
+lint:  ## ruff and mypy, as the test command runs them
+	scripts/setup.sh test
+	.venv/bin/ruff check bot actions tests
+	.venv/bin/mypy
 
 bench:  ## measure speed and memory on this machine (installs wrk, the load generator)
 	scripts/setup.sh

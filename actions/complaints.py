@@ -10,6 +10,7 @@ from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
 from bot.services.privacy import mask_personal
 from bot.services.tickets import mask_phone
+from bot.services.vocabulary import TicketKind
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
@@ -148,7 +149,7 @@ async def refused_by_ticket_limit(dispatcher: Dispatcher, tracker: Tracker, serv
 class ComplaintForm(TicketForm):
     name = "complaint_form"
     own_intent = "complain"
-    kind = "complaint"
+    kind = TicketKind.COMPLAINT
     required_slots = ("what", "where", "when", "phone", "confirm")
     optional_slots = ("where", "when", "phone")
 
@@ -156,7 +157,7 @@ class ComplaintForm(TicketForm):
 class SuggestionForm(TicketForm):
     name = "suggestion_form"
     own_intent = "suggest"
-    kind = "suggestion"
+    kind = TicketKind.SUGGESTION
     required_slots = ("what", "phone")
     optional_slots = ("phone",)
 

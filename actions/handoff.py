@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from actions.sdk import Action, Dispatcher, Services, Tracker
+from bot.services.vocabulary import TicketKind
 
 REASONS = ("request", "misses", "upset")
 
@@ -26,7 +27,7 @@ class ActionRequestHuman(Action):
             key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{opening:%Y%m%d}|zx".encode()).hexdigest()
             question = tracker.get_slot("last_question") or tracker.text
             ticket, _ = await services.tickets.create(
-                "consultation", question, department=department or services.settings.get(
+                TicketKind.CONSULTATION, question, department=department or services.settings.get(
                     "default_department", "市政务服务中心"), channel=tracker.channel, sender=tracker.sender_id,
                 dedupe_key=key)
             dispatcher.utter("utter_handoff_after_hours", number=ticket.number,

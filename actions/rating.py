@@ -14,16 +14,16 @@ from actions.complaints import refused_by_ticket_limit
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
 from bot.services.ratings import AlreadyRated
+from bot.services.vocabulary import RatingLevel
 
 LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3), ("还行", 3), ("一般", 3), ("不满意", 2),
                ("非常满意", 5), ("很满意", 5), ("满意", 4)]  # longest first where one contains another
 
 
-def rating_buttons(domain_data: dict[str, Any]) -> list[dict[str, str]]:
-    """The five 好差评 levels as numbered buttons ("1" is the best), named as domain.yml names them."""
-    names = domain_data["labels"]["rating_levels"]
-    return [{"title": f"{n}. {names[level]}", "payload": f'/rate{{"level": {level}}}'}
-            for n, level in enumerate((5, 4, 3, 2, 1), 1)]
+def rating_buttons() -> list[dict[str, str]]:
+    """The five 好差评 levels as numbered buttons, best first ("1" is 非常满意)."""
+    return [{"title": f"{n}. {level.label}", "payload": f'/rate{{"level": {int(level)}}}'}
+            for n, level in enumerate(sorted(RatingLevel, reverse=True), 1)]
 
 
 def level_of(tracker: Tracker) -> int | None:
@@ -45,7 +45,7 @@ class RatingForm(Form):
 
     def slots_needed(self, values: dict[str, Any]) -> list[str]:
         needed = super().slots_needed(values)
-        return [s for s in needed if s != "reason" or values.get("level", 5) <= 2]
+        return [s for s in needed if s != "reason" or RatingLevel(values.get("level", 5)).opens_rectification]
 
     async def validate(self, slot: str, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> Any:
         if slot == "level":
@@ -65,13 +65,13 @@ class RatingForm(Form):
         changes = await super().step(dispatcher, tracker, services, form)
         form = changes.get("form") or {}
         if form.get("requested") == "level" and dispatcher.messages:
-            dispatcher.messages[-1].buttons = rating_buttons(services.domain_data)
+            dispatcher.messages[-1].buttons = rating_buttons()
         return changes
 
     async def submit(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                      values: dict[str, Any]) -> dict[str, Any]:
         subject = tracker.get_slot("rating_subject")
-        bad = values["level"] <= 2  # opens a 差评整改 ticket, which counts toward the citizen's ticket limits
+        bad = RatingLevel(values["level"]).opens_rectification  # opens a 差评整改 ticket, which counts toward the citizen's ticket limits
         if bad and await refused_by_ticket_limit(dispatcher, tracker, services):
             return {}
         key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{subject}|rating".encode()).hexdigest()

@@ -34,7 +34,7 @@ class ActionThank(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, services: Services) -> dict[str, Any]:
         if tracker.get_slot("item_id") and not tracker.get_slot("rating_offered"):
-            dispatcher.utter("utter_thank_and_rate", buttons=rating_buttons(services.domain_data))
+            dispatcher.utter("utter_thank_and_rate", buttons=rating_buttons())
             item = services.knowledge.item(tracker.get_slot("item_id")) or {}
             # A subject of its own: this one offer takes one rating (RatingService refuses a second).
             return {"rating_offered": True, "rating_pending": True, "rating_subject": f"answer:{uuid.uuid4().hex}",

@@ -342,6 +342,7 @@ def tickets() -> None:
 def tickets_list(department: str | None, as_json: bool) -> None:
     """Number, kind, department, status, created, due, overdue."""
     from bot.services.tickets import TicketService
+    from bot.services.vocabulary import TicketKind
     from bot.storage.cipher import load_cipher
 
     cipher = load_cipher(load_settings().state_dir)
@@ -353,9 +354,8 @@ def tickets_list(department: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([v.as_dict() for v in views])
         return
-    kinds = {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改"}
     for v in views:
-        click.echo(f"{v.number}  {kinds.get(v.kind, v.kind)}  {v.department}  {v.status}  "
+        click.echo(f"{v.number}  {TicketKind(v.kind).label}  {v.department}  {v.status}  "
                    f"{v.created_at:%Y-%m-%d %H:%M}  到期 {v.due_at}{'  已超期' if v.overdue else ''}")
     if not views:
         click.echo("暂无工单")

@@ -132,6 +132,7 @@ def test_tickets_and_ratings_from_the_command_line(zwbot) -> None:  # type: igno
     assert ticket["kind"] == "complaint" and ticket["status"] == "待受理" and ticket["department"]
     assert ticket["due"] > ticket["created"][:10] and ticket["overdue"] is False
     assert ticket["phone"] == "139****5678"
+    assert f"{ticket['number']}  投诉  " in zwbot("tickets", "list").stdout  # the kind in Chinese, not its code
 
 
 def test_staff_add_user(zwbot) -> None:  # type: ignore[no-untyped-def]

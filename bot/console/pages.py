@@ -15,7 +15,7 @@ from bot.assistant import Assistant
 from bot.channels import ASSISTANT
 from bot.channels.client import client_address, is_https
 from bot.services.staff import LoginSession
-from bot.services.tickets import KINDS, STATUSES
+from bot.services.vocabulary import TicketKind, TicketStatus
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zwbot_staff"
@@ -25,10 +25,9 @@ LABELS = {
     "reasons": {"request": "群众要求", "misses": "连续未答", "upset": "情绪激动"},
     "statuses": {"flagged": "情绪预警", "waiting": "等待接入", "active": "人工服务中", "released": "已交还"},
     "authors": {"citizen": "群众", "bot": "智能助手", "staff": "工作人员"},
-    "kinds": {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改", "consultation": "咨询"},
-    "ticket_statuses": STATUSES,
+    "kinds": {kind.value: kind.label for kind in TicketKind},
+    "ticket_statuses": [status.value for status in TicketStatus],
 }
-assert set(LABELS["kinds"]) == set(KINDS)
 
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                 autoescape=jinja2.select_autoescape(default=True, default_for_string=True))

@@ -10,7 +10,8 @@ from bot.channels.websocket import events_until_closed
 from bot.console.pages import assistant_of, forbidden, form_with_csrf, render, require
 from bot.services.calendar import working_days_between
 from bot.services.staff import LoginSession
-from bot.services.tickets import STATUSES, flow_refusal, today
+from bot.services.tickets import FLOW, flow_refusal, today
+from bot.services.vocabulary import TicketStatus
 
 
 def _scope(login_session: LoginSession) -> str | None:
@@ -110,12 +111,12 @@ async def ticket_page(request: web.Request) -> web.Response:
         except ValueError as refused:
             return render("error.html", 400, me=login_session.member, csrf=login_session.csrf_token,
                           title="无法保存", message=str(refused), back=f"/staff/tickets/{ticket.number}")
-        reopened = ticket.status == STATUSES[-1] and status != ticket.status
+        reopened = ticket.status == TicketStatus.CLOSED and status != ticket.status
         await assistant_of(request).staff.audit(login_session.member.username,
                                               "ticket_reopen" if reopened else "ticket", ticket.number,
                                               f"{ticket.status} → {status} {reply}".strip())
         raise web.HTTPSeeOther(f"/staff/tickets/{ticket.number}")
-    choices = [s for s in STATUSES if flow_refusal(ticket.status, s, True, may_reopen) is None]
+    choices = [s.value for s in FLOW if flow_refusal(ticket.status, s, True, may_reopen) is None]
     return render("ticket.html", me=login_session.member, csrf=login_session.csrf_token, ticket=ticket,
                   events=await service.events(ticket.number), choices=choices)
 

@@ -310,7 +310,7 @@ class Agent:
             data = dict(notification.data)
             if notification.kind == "handoff_released":
                 rating = self.domain.render("utter_handoff_released", data)
-                rating.buttons = rating_buttons(self.domain.data)
+                rating.buttons = rating_buttons()
                 messages.append(Notice(notification.id, notification.sender, notification.kind, data, rating))
                 await self._expect_rating(notification.channel, notification.sender, f"handoff:{notification.id}",
                                           data.get("department"))
@@ -323,7 +323,7 @@ class Agent:
             message = self.domain.render(f"utter_notify_{notification.kind}", data)
             if notification.kind == "ticket_update" and data.get("status") == "已办结":
                 # A closed ticket invites a 好差评 rating of how it was handled.
-                message.buttons = rating_buttons(self.domain.data)
+                message.buttons = rating_buttons()
                 ticket = await self.workflows.tickets.get(str(data.get("number") or ""))
                 await self._expect_rating(notification.channel, notification.sender, f"ticket:{data.get('number')}",
                                           ticket.department if ticket else None)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.services.vocabulary import TicketKind
 from bot.storage import Database, Ticket
 
-CITIZEN_KINDS = ("complaint", "suggestion", "rectification")
 SENDER_WINDOW = timedelta(days=1)
 CLIENT_WINDOW_SECONDS = 3600.0
 
@@ -42,7 +42,7 @@ class TicketQuota:
         since = datetime.now(UTC) - SENDER_WINDOW
         async with self.database.reader() as session:
             opened = await session.scalar(select(func.count()).select_from(Ticket).where(
-                Ticket.channel == channel, Ticket.sender == sender, Ticket.kind.in_(CITIZEN_KINDS),
+                Ticket.channel == channel, Ticket.sender == sender, Ticket.kind.in_(TicketKind.from_citizen()),
                 Ticket.created_at >= since))
         return int(opened or 0) >= self.per_sender
 

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from bot.services.privacy import mask_personal
 from bot.services.tickets import TicketService, TicketView
+from bot.services.vocabulary import RatingLevel, TicketKind
 from bot.storage import Database, Rating
 
-LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-SATISFIED = (5, 4, 3)  # counted as satisfied in the satisfaction rate
 
 
 @dataclass(frozen=True)
@@ -41,15 +40,15 @@ class RatingService:
 
         Subjects are unique per offer and offered to one conversation, whose turns run one at a
         time, so checking before writing cannot race with itself."""
-        if level not in LEVELS:
+        if level not in tuple(RatingLevel):
             raise ValueError(f"评价等级应为 1-5，实际为 {level}")
         subject = subject[:40]  # the column's width
         async with self.database.reader() as session:
             if await session.scalar(select(Rating.id).where(Rating.subject == subject).limit(1)) is not None:
                 raise AlreadyRated(subject)
         ticket = None
-        if level <= 2:
-            ticket, _ = await self.tickets.create("rectification", f"【{LEVELS[level]}】{reason}".strip(),
+        if RatingLevel(level).opens_rectification:
+            ticket, _ = await self.tickets.create(TicketKind.RECTIFICATION, f"【{RatingLevel(level).label}】{reason}".strip(),
                                                   department=department, channel=channel, sender=sender,
                                                   dedupe_key=dedupe_key)
         async with self.database.session() as session, session.begin():
@@ -66,6 +65,6 @@ class RatingService:
             rows = (await session.execute(select(Rating.level, func.count()).group_by(Rating.level))).all()
         by_level = {level: int(count) for level, count in rows}
         total = sum(by_level.values())
-        satisfied = sum(by_level.get(level, 0) for level in SATISFIED)
-        return RatingStats({name: by_level.get(level, 0) for level, name in LEVELS.items()}, total,
+        satisfied = sum(by_level.get(level, 0) for level in RatingLevel if level.satisfied)
+        return RatingStats({level.label: by_level.get(level, 0) for level in RatingLevel}, total,
                            round(satisfied / total, 4) if total else None)

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from bot.services.ratings import LEVELS, SATISFIED
 from bot.services.tickets import today
+from bot.services.vocabulary import RatingLevel, TicketKind
 from bot.storage import Database, Handoff, Rating, Ticket, TicketEvent, Turn
 
 CHINA = timezone(timedelta(hours=8))
@@ -23,7 +23,6 @@ OUTCOME_NAMES = {"answered": "智能助手直接解答", "form": "表单问答�
                  "clarification": "澄清追问", "fallback": "未能解答", "smalltalk": "寒暄与其他"}
 # Turns that asked zwbot something it had to answer; the others (forms, clarifications, small talk) did not.
 QUESTION_OUTCOMES = ("answered", "fallback", "handoff")
-KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "rectification": "差评整改", "consultation": "咨询"}
 
 
 @dataclass
@@ -64,7 +63,7 @@ class CentreReport:
     @property
     def satisfaction_rate(self) -> float | None:
         total = sum(self.ratings.values())
-        satisfied = sum(self.ratings.get(LEVELS[level], 0) for level in SATISFIED)
+        satisfied = sum(self.ratings.get(level.label, 0) for level in RatingLevel if level.satisfied)
         return round(satisfied / total, 4) if total else None
 
     def rows(self) -> list[tuple[str, str, Any]]:
@@ -86,9 +85,9 @@ class CentreReport:
             ("工单", "当前超期未办结数", self.overdue_open),
         ]
         rows += [("消息构成", name, count) for name, count in self.outcome_breakdown]
-        rows += [("工单", f"{KIND_NAMES.get(kind, kind)}数", count) for kind, count in self.tickets_by_kind.items()]
+        rows += [("工单", f"{TicketKind(kind).label}数", count) for kind, count in self.tickets_by_kind.items()]
         rows += [("投诉按部门", department, count) for department, count in self.complaints_by_department]
-        rows += [("好差评", level, self.ratings.get(level, 0)) for level in LEVELS.values()]
+        rows += [("好差评", level.label, self.ratings.get(level.label, 0)) for level in RatingLevel]
         rows.append(("好差评", "满意率", share(self.satisfaction_rate)))
         rows += [("热门事项", name, count) for _, name, count in self.top_items]
         rows += [("每日咨询量", day, count) for day, count in self.messages_per_day]
@@ -172,7 +171,7 @@ async def centre_report(database: Database, start: date, end: date, item_names: 
     by_department: dict[str, int] = {}
     for ticket in tickets:
         report.tickets_by_kind[ticket.kind] = report.tickets_by_kind.get(ticket.kind, 0) + 1
-        if ticket.kind == "complaint":
+        if ticket.kind == TicketKind.COMPLAINT:
             by_department[ticket.department] = by_department.get(ticket.department, 0) + 1
         if ticket.status == "已办结":
             report.closed += 1
@@ -184,5 +183,5 @@ async def centre_report(database: Database, start: date, end: date, item_names: 
             report.overdue_open += 1
     report.complaints_by_department = sorted(by_department.items(), key=lambda pair: -pair[1])
     counts = {level: int(n) for level, n in ratings}
-    report.ratings = {name: counts.get(level, 0) for level, name in LEVELS.items()}
+    report.ratings = {level.label: counts.get(level, 0) for level in RatingLevel}
     return report

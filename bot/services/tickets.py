@@ -21,12 +21,12 @@ from bot.services.calendar import add_working_days
 from bot.services.intake import TicketQuota
 from bot.services.notifications import Outbox
 from bot.services.privacy import mask_personal
+from bot.services.vocabulary import TicketKind, TicketStatus
 from bot.storage import Database, Notification, Ticket, TicketCounter, TicketEvent
 from bot.storage.cipher import PREFIX as ENCRYPTED
 from bot.storage.cipher import FieldCipher
 
-KINDS = {"complaint": "TS", "suggestion": "JY", "rectification": "ZG", "consultation": "ZX"}  # kind → prefix
-STATUSES = ("待受理", "处理中", "已答复", "已回访", "已办结")
+FLOW = tuple(TicketStatus)  # the order a ticket moves in
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -56,12 +56,12 @@ def flow_refusal(current: str, wanted: str, has_note: bool, may_reopen: bool = F
     """Why a ticket may not move from `current` to `wanted` (a message for staff), or None when it may."""
     if wanted == current:
         return None if has_note else "状态未变化：如需答复群众，请填写答复内容"
-    if current == STATUSES[-1]:
+    if current == TicketStatus.CLOSED:
         if wanted == "处理中" and may_reopen:
             return None
         return "工单已办结：只有管理员可以重新打开（改回“处理中”）"
-    if STATUSES.index(wanted) < STATUSES.index(current):
-        return f"工单只能按“{' → '.join(STATUSES)}”向前推进，不能从“{current}”退回“{wanted}”"
+    if FLOW.index(TicketStatus(wanted)) < FLOW.index(TicketStatus(current)):
+        return f"工单只能按“{' → '.join(FLOW)}”向前推进，不能从“{current}”退回“{wanted}”"
     return None
 
 
@@ -104,7 +104,7 @@ class TicketService:
         """The ticket for this submission, and whether it was created now (False: it existed already).
 
         Personal numbers in the citizen's texts are masked; the contact `phone` is stored encrypted."""
-        if kind not in KINDS:
+        if kind not in tuple(TicketKind):
             raise ValueError(f"unknown ticket kind {kind!r}")
         existing = await self._by_key(dedupe_key)
         if existing is not None:
@@ -118,12 +118,12 @@ class TicketService:
                 try:
                     async with session.begin():
                         number = await self._next_number(session, kind, opened)
-                        ticket = Ticket(number=number, kind=kind, status=STATUSES[0], department=department,
+                        ticket = Ticket(number=number, kind=kind, status=TicketStatus.PENDING, department=department,
                                         content=content, place=place, happened=happened, phone=stored_phone,
                                         channel=channel, sender=sender, dedupe_key=dedupe_key, due_at=due)
                         session.add(ticket)
                         await session.flush()
-                        session.add(TicketEvent(ticket_id=ticket.id, status=STATUSES[0], note="", actor="citizen"))
+                        session.add(TicketEvent(ticket_id=ticket.id, status=TicketStatus.PENDING, note="", actor="citizen"))
                     return view(ticket, phone=phone), True
                 except IntegrityError:
                     existing = await self._by_key(dedupe_key)
@@ -143,7 +143,7 @@ class TicketService:
         first ticket creates the row, seeded from tickets made before counters existed (compared as
         numbers: "-10000" is more than "-9999").
         """
-        prefix = f"{KINDS[kind]}{on:%Y%m%d}"
+        prefix = f"{TicketKind(kind).prefix}{on:%Y%m%d}"
         last = await session.scalar(update(TicketCounter).where(TicketCounter.prefix == prefix)
                                     .values(last=TicketCounter.last + 1).returning(TicketCounter.last))
         if last is None:
@@ -205,8 +205,8 @@ class TicketService:
         audits it). Raises ValueError with a message for staff when the move is refused, LookupError for
         an unknown number.
         """
-        if status not in STATUSES:
-            raise ValueError(f"状态应为 {'/'.join(STATUSES)} 之一")
+        if status not in FLOW:
+            raise ValueError(f"状态应为 {'/'.join(FLOW)} 之一")
         async with self.database.session() as session, session.begin():
             ticket = await session.scalar(select(Ticket).where(Ticket.number == number.upper()).with_for_update())
             if ticket is None:

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.services.tickets import KINDS, TicketService, today
+from bot.services.tickets import TicketService, today
+from bot.services.vocabulary import TicketKind
 from bot.storage import Database, Ticket, TicketCounter
 
 
@@ -50,7 +51,7 @@ async def test_a_new_counter_starts_after_the_highest_old_number_compared_as_a_n
 async def test_concurrent_creates_get_distinct_consecutive_numbers(database) -> None:  # type: ignore[no-untyped-def]
     tickets = TicketService(database)
     made = await asyncio.gather(*(_create(tickets, "consultation", f"c{n}") for n in range(20)))
-    prefix = f"{KINDS['consultation']}{today():%Y%m%d}-"
+    prefix = f"{TicketKind.CONSULTATION.prefix}{today():%Y%m%d}-"
     assert sorted(t.number for t in made) == [f"{prefix}{n:04d}" for n in range(1, 21)]
     async with database.reader() as session:
         stored = (await session.scalars(select(Ticket.number).where(Ticket.kind == "consultation"))).all()
