@@ -45,7 +45,7 @@ def route(tracker: Tracker, services: Services) -> tuple[str | None, int]:
     topic_department = (tracker.latest_message.get("letter") or {}).get("department")
     if topic_department and topic_department in services.knowledge.departments:
         return topic_department, 2
-    if candidates and candidates[0]["score"] >= services.settings.get("min_item_score", 4.0):
+    if candidates and candidates[0]["score"] >= services.config.thresholds.min_item_score:
         return item.get("department"), 1
     return None, 0
 
@@ -126,8 +126,7 @@ class TicketForm(Form):
         key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{form_id}".encode()).hexdigest()
         phone = values.get("phone", "")
         ticket, created = await services.tickets.create(
-            self.kind, values["what"], department=values.get("department") or services.settings.get(
-                "default_department", "市政务服务中心"), channel=tracker.channel, sender=tracker.sender_id,
+            self.kind, values["what"], department=values.get("department") or services.config.dialogue.default_department, channel=tracker.channel, sender=tracker.sender_id,
             dedupe_key=key, place=values.get("where", ""), happened=values.get("when", ""),
             phone="" if phone == "declined" else phone)
         if created:

@@ -15,7 +15,6 @@ _FOLLOW_UP_MARKERS = ("那", "这个", "它", "该", "还要", "还需要", "另
 _CHOICE = re.compile(r"^\s*(?:第|选|回复)?\s*([1-9一二三四五六七八九])\s*(?:个|项|条|号)?\s*[。.!！]?\s*$")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
 # Words in a material's name or notes that say a proxy brings it (config.yml dialogue.proxy_material_words).
-PROXY_MATERIAL_WORDS = ("代办", "委托", "代理", "代为", "受托", "经办人", "监护人")
 
 
 def names_item(candidate: dict[str, Any], services: Services) -> bool:
@@ -26,6 +25,14 @@ def names_item(candidate: dict[str, Any], services: Services) -> bool:
         return False
     record = services.knowledge.item(candidate["item_id"]) or {}
     return compact(normalize(mention)) not in {compact(normalize(k)) for k in record.get("keywords") or []}
+
+
+def tells_situation(candidate: dict[str, Any], services: Services) -> bool:
+    """Does the question name the candidate only by a word of the citizen's situation (dialogue.situation_words:
+    "退休了能办吗" while 失业保险金 is discussed asks about the applicant, not about 办理退休)?"""
+    mention = compact(normalize(candidate.get("mention") or ""))
+    return bool(mention) and any(mention == compact(normalize(word))
+                                 for group in services.config.dialogue.situation_words for word in group)
 
 
 def choice_number(text: str) -> int | None:
@@ -60,12 +67,12 @@ def answer_item(dispatcher: Dispatcher, services: Services, item_id: str, aspect
                          steps=text.theme_steps(record, knowledge.items), **values)
         slots["choices"] = [s.get("item") for s in steps if s.get("item")] or None
     elif aspect == "conditions" and proxy:
-        brought = text.proxy_materials(record, services.settings.get("proxy_material_words", PROXY_MATERIAL_WORDS))
+        brought = text.proxy_materials(record, services.config.dialogue.proxy_material_words)
         values["conditions"] = record.get("conditions") or services.domain_data["formats"]["conditions_unknown"]
         dispatcher.utter("utter_guide_proxy" if brought else "utter_guide_proxy_unlisted", buttons=buttons,
                          proxy_materials=brought, **values)
     elif aspect == "conditions" and not text.missing(record, aspect):
-        situation = text.situation_materials(record, question, services.settings.get("situation_words") or [])
+        situation = text.situation_materials(record, question, services.config.dialogue.situation_words)
         dispatcher.utter("utter_guide_conditions_situation" if situation else "utter_guide_conditions",
                          buttons=buttons, situation_materials=situation, **values)
     elif aspect != "overview" and text.missing(record, aspect):
@@ -97,7 +104,7 @@ def fitting_alternatives(candidates: list[dict[str, Any]], services: Services) -
         return []
     best = candidates[0]
     record = services.knowledge.item(best["item_id"]) or {}
-    ratio = float(services.settings.get("alternative_ratio", 0.6))
+    ratio = services.config.dialogue.alternative_ratio
     others = [c for c in candidates[1:] if c["item_id"] in (record.get("alternatives") or [])
               and c["score"] >= ratio * best["score"]
               and len(c.get("mention") or "") >= len(best.get("mention") or "")]
@@ -127,7 +134,9 @@ class ActionAnswerGuide(Action):
         item_id = guide.get("item_id")
         candidates = guide.get("candidates") or []
         last_item = tracker.get_slot("item_id")
-        named = bool(candidates) and names_item(candidates[0], services)
+        # "退休了能办吗" while another item is discussed tells who asks; it does not name 办理退休.
+        situation = bool(last_item and candidates) and aspect == "conditions" and tells_situation(candidates[0], services)
+        named = bool(candidates) and names_item(candidates[0], services) and not situation
         if guide.get("from_payload"):
             return answer_item(dispatcher, services, item_id, aspect) if item_id else \
                 answer_item(dispatcher, services, last_item, aspect) if last_item else \
@@ -137,18 +146,19 @@ class ActionAnswerGuide(Action):
             # "工商局在哪": about the department itself, unless the question or the conversation
             # is about one of its items.
             # A weak match ("工商局" → 个体工商户) is the department's name speaking, not an item.
-            strong = candidates and candidates[0]["score"] >= 2 * services.settings.get("min_item_score", 4.0)
+            strong = candidates and candidates[0]["score"] >= 2 * services.config.thresholds.min_item_score
             found = services.knowledge.item(item_id) if item_id and strong else None
             last = services.knowledge.item(last_item) if last_item else None
             if not any(record and record.get("department") == department for record in (found, last)):
                 return self._department(dispatcher, tracker, services, department)
         # A follow-up ("法律依据呢", "那要多久？") is about the item under discussion unless it names another.
-        follow_up = item_id is None or guide.get("bare") or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)
+        follow_up = item_id is None or guide.get("bare") or situation \
+            or tracker.text.strip().startswith(_FOLLOW_UP_MARKERS)
         if last_item and not named and follow_up:
             return answer_item(dispatcher, services, last_item, aspect, proxy, tracker.text)
         if item_id is None:
             return self._miss(dispatcher, tracker, services)
-        close = close_candidates(candidates, services.settings.get("close_candidates", 0.85))
+        close = close_candidates(candidates, services.config.thresholds.close_candidates)
         alternatives = fitting_alternatives(candidates, services)
         if not close and last_item in alternatives:  # chosen a moment ago: not asked again
             return answer_item(dispatcher, services, last_item, aspect, proxy)
@@ -187,7 +197,7 @@ def miss(dispatcher: Dispatcher, tracker: Tracker, services: Services, response:
     misses = int(tracker.get_slot("misses") or 0) + 1
     centre = services.knowledge.centre
     dispatcher.utter(response, phone=centre.get("phone", ""))
-    if misses >= services.settings.get("misses_before_human", 2):
+    if misses >= services.config.dialogue.misses_before_human:
         dispatcher.utter("utter_offer_human", phone=centre.get("phone", ""), hours=weekday_hours(centre))
         misses = 0
     return {"misses": misses, "last_question": tracker.text}

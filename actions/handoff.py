@@ -27,8 +27,7 @@ class ActionRequestHuman(Action):
             key = hashlib.sha256(f"{tracker.channel}|{tracker.sender_id}|{opening:%Y%m%d}|zx".encode()).hexdigest()
             question = tracker.get_slot("last_question") or tracker.text
             ticket, _ = await services.tickets.create(
-                TicketKind.CONSULTATION, question, department=department or services.settings.get(
-                    "default_department", "市政务服务中心"), channel=tracker.channel, sender=tracker.sender_id,
+                TicketKind.CONSULTATION, question, department=department or services.config.dialogue.default_department, channel=tracker.channel, sender=tracker.sender_id,
                 dedupe_key=key)
             dispatcher.utter("utter_handoff_after_hours", number=ticket.number,
                              opening=f"{opening.month}月{opening.day}日 {opening:%H:%M}")

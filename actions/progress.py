@@ -8,13 +8,14 @@ from typing import Any
 
 from actions.forms import Form
 from actions.sdk import Action, Dispatcher, Services, Tracker
+from bot.configuration import CaseNumbersConfig
 from bot.nlu.case_numbers import CaseNumbers, number_key
 from bot.nlu.text import normalize
 from bot.services.calendar import add_working_days
 
 # Answering "请提供您的受理编号" the citizen may use any approval system's format; phones and
 # landlines (the default not_patterns) still are no case numbers.
-_ANSWERED = CaseNumbers({"patterns": [r"[A-Za-z]{0,6}\d{6,30}"]})
+_ANSWERED = CaseNumbers(CaseNumbersConfig(patterns=[r"[A-Za-z]{0,6}\d{6,30}"]))
 _TICKET_NO = re.compile(r"(TS|JY|ZG)\d{8}-\d{4}", re.IGNORECASE)
 _LAST_FOUR = re.compile(r"(?<!\d)(\d{4})(?!\d)|(?<!\d)1\d{6}(\d{4})(?!\d)")
 

@@ -79,7 +79,7 @@ class RatingForm(Form):
             ticket = await services.ratings.rate(values["level"], subject=subject, channel=tracker.channel,
                                                  sender=tracker.sender_id, reason=values.get("reason", ""),
                                                  department=tracker.get_slot("rating_department")
-                                                 or services.settings.get("default_department", "市政务服务中心"),
+                                                 or services.config.dialogue.default_department,
                                                  dedupe_key=key)
         except AlreadyRated:
             dispatcher.utter("utter_rating_already")

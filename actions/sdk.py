@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from bot.configuration import Configuration
 from bot.core.messages import BotMessage
 
 __all__ = ["Action", "BotMessage", "Dispatcher", "Services", "Tracker"]
@@ -83,7 +84,7 @@ class Services(Protocol):
     ratings: Any  # bot.services.ratings.RatingService
     handoffs: Any  # bot.services.handoff.HandoffService
     domain_data: dict[str, Any]  # formats, aspect_labels, follow_ups, centre_topics, labels from domain.yml
-    settings: dict[str, Any]  # config.yml dialogue settings and thresholds
+    config: Configuration  # config.yml, typed (bot.configuration)
 
     def log_unanswered(self, tracker: Tracker, reason: str) -> None: ...
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, time as clock_time
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from bot.core.messages import BotMessage
 from bot import __version__
+from bot.configuration import StaffHoursConfig
 from bot.config import Settings
 from bot.core.agent import Agent, Notice, UserMessage, Workflows
 from bot.core.domain import Domain
@@ -79,21 +80,20 @@ class Assistant:
         cipher = load_cipher(settings.state_dir)
         live = LiveHub()
         outbox = Outbox(database, live)
-        cases = CaseService(database, outbox, TryLimits.from_config(settings.pipeline.get("limits")))
+        config = settings.config
+        cases = CaseService(database, outbox, TryLimits.from_config(config.limits))
         turn_log = TurnLog(database)
         turn_log.start()
-        tickets = TicketService(database, (settings.pipeline.get("tickets") or {}).get("due_working_days"), outbox,
-                                cipher, TicketQuota.from_config(database, settings.pipeline.get("limits") or {}))
-        handoffs = HandoffService(database, live, outbox, staff_hours(settings.pipeline.get("staff_hours") or {}))
+        tickets = TicketService(database, config.tickets.due_working_days, outbox, cipher,
+                                TicketQuota.from_config(database, config.limits))
+        handoffs = HandoffService(database, live, outbox, staff_hours(config.staff_hours))
         workflows = Workflows(cases, tickets, RatingService(database, tickets), handoffs, outbox)
-        staff = StaffService(database, (settings.pipeline.get("staff_console") or {}).get("session_minutes", 30),
-                             LoginLimits.from_settings(settings.pipeline.get("limits")))
+        staff = StaffService(database, config.staff_console, LoginLimits.from_config(config.limits))
         await outbox.load()
         await handoffs.load()
-        dialogue = dialogue_settings(settings)
-        trackers = TrackerStore(ConversationStore(database, cipher), dialogue.get("tracker_idle_minutes", 120) * 60)
+        trackers = TrackerStore(ConversationStore(database, cipher), config.dialogue.tracker_idle_minutes * 60)
         await trackers.start()
-        agent = Agent(interpreter, domain, knowledge, turn_log, workflows, dialogue, trackers)
+        agent = Agent(interpreter, domain, knowledge, turn_log, workflows, config, trackers)
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
         return cls(settings, database, knowledge_service, knowledge, interpreter, agent, turn_log, workflows, live,
                    staff, report)
@@ -102,7 +102,7 @@ class Assistant:
         """Read the knowledge base again and rebuild the item index: an edit answers the very next question."""
         knowledge = await self.knowledge_service.load()
         self.interpreter = Interpreter.build(self.interpreter.model, read_path(self.settings.nlu_data_dir),
-                                             knowledge.items, knowledge.department_aliases(), self.settings.pipeline)
+                                             knowledge.items, knowledge.department_aliases(), self.settings.config)
         self.knowledge = knowledge
         self.agent.interpreter, self.agent.knowledge = self.interpreter, knowledge
 
@@ -135,8 +135,7 @@ class Assistant:
         return await self.turn_log.last_message_at(channel, sender)
 
     async def health(self) -> dict[str, Any]:
-        limits = self.settings.pipeline.get("limits") or {}
-        database_ok = await self.database.writable(float(limits.get("health_write_timeout_seconds", 2)))
+        database_ok = await self.database.writable(self.settings.config.limits.health_write_timeout_seconds)
         return {
             "status": "ok" if database_ok else "degraded",
             "version": __version__,
@@ -179,26 +178,14 @@ async def load_knowledge_base(settings: Settings) -> KnowledgeBase:
         await database.close()
 
 
-def staff_hours(config: dict[str, Any]) -> StaffHours:
+def staff_hours(config: StaffHoursConfig) -> StaffHours:
     """config.yml's staff_hours ("09:00"–"17:00"); "00:00"–"24:00" means always."""
-    def parse(value: str, default: clock_time) -> clock_time:
-        if value in ("24:00", "24:00:00"):
-            return clock_time.max
-        return clock_time.fromisoformat(value) if value else default
-
-    return StaffHours(parse(str(config.get("start", "")), clock_time(9)), parse(str(config.get("end", "")), clock_time(17)),
-                      bool(config.get("every_day", False)))
+    return StaffHours(config.clock("start"), config.clock("end"), config.every_day)
 
 
 def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpreter:
     """The interpreter for this knowledge base: the saved model if it fits, else one trained in a child process."""
     data = read_path(settings.nlu_data_dir)
     aliases = knowledge.department_aliases()
-    model = load_or_train(settings.state_dir / "models", data, knowledge.items, aliases, settings.pipeline)
-    return Interpreter.build(model, data, knowledge.items, aliases, settings.pipeline)
-
-
-def dialogue_settings(settings: Settings) -> dict[str, Any]:
-    pipeline = settings.pipeline
-    return {**(pipeline.get("thresholds") or {}), **(pipeline.get("dialogue") or {}), **(pipeline.get("limits") or {}),
-            "mood": pipeline.get("mood") or {}}  # bot/core/mood.py reads escalate_at and its weights here
+    model = load_or_train(settings.state_dir / "models", data, knowledge.items, aliases, settings.config)
+    return Interpreter.build(model, data, knowledge.items, aliases, settings.config)

@@ -13,6 +13,7 @@ import click
 
 from bot import __version__
 from bot.config import load_settings
+from bot.configuration import ConfigError
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
@@ -25,7 +26,17 @@ def _echo_json(value: object) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-@click.group()
+class _Commands(click.Group):
+    """zwbot's commands: a config.yml that cannot be used is a clear message and exit status 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="zwbot")
 @click.option("-v", "--verbose", is_flag=True, help="详细日志")
 def main(verbose: bool) -> None:
@@ -129,7 +140,7 @@ def train() -> None:
     knowledge = _run(load_knowledge_base(settings))
     data = read_path(settings.nlu_data_dir)
     started = time.perf_counter()
-    model = train_model(data, knowledge.items, knowledge.department_aliases(), settings.pipeline)
+    model = train_model(data, knowledge.items, knowledge.department_aliases(), settings.config)
     seconds = time.perf_counter() - started
     path = save(model, settings.state_dir / "models")
     _echo_json({"model": str(path), "train_seconds": round(seconds, 3), "examples": len(data.examples),
@@ -164,7 +175,7 @@ def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, calibr
 
         knowledge = _run(load_knowledge_base(settings))
         result = calibrate_fallback(read_path(settings.nlu_data_dir), knowledge.items,
-                                    knowledge.department_aliases(), settings.pipeline)
+                                    knowledge.department_aliases(), settings.config)
         if as_json:
             _echo_json(result)
         else:
@@ -173,9 +184,9 @@ def test_nlu(train_file: Path | None, test_file: Path | None, folds: int, calibr
         return
     try:
         if folds:
-            report = cross_validate(settings.nlu_data_dir, folds, settings.pipeline)
+            report = cross_validate(settings.nlu_data_dir, folds, settings.config)
         elif train_file and test_file:
-            report = evaluate_files(train_file, test_file, settings.pipeline)
+            report = evaluate_files(train_file, test_file, settings.config)
         else:
             raise click.UsageError("请给出 --train 和 --test，或 --cross-validation N")
     except TrainingDataError as error:
@@ -379,7 +390,7 @@ def purge(days: int | None) -> None:
 
     settings = load_settings()
     if days is None:
-        days = int((settings.pipeline.get("privacy") or {}).get("keep_days", 180))
+        days = settings.config.privacy.keep_days
 
     async def work(database):  # type: ignore[no-untyped-def]
         counts = await CitizenData(database).purge(timedelta(days=days))

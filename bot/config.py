@@ -1,7 +1,7 @@
-"""Settings: where zwbot finds its data and services.
+"""Settings: where zwbot finds its data and services, and config.yml's typed tree.
 
 Everything comes from the project directory (knowledge/, nlu_data/, domain.yml, config.yml) and
-from environment variables; nothing here is a secret.
+from environment variables; nothing here is a secret. `load_settings` reads it all once.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from bot.configuration import Configuration, read_configuration
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -23,7 +25,7 @@ class Settings:
     database_url: str
     redis_url: str | None
     state_dir: Path
-    pipeline: dict[str, Any] = field(default_factory=dict)
+    config: Configuration = field(default_factory=lambda: Configuration())  # config.yml, checked
 
     @property
     def knowledge_dir(self) -> Path:
@@ -63,20 +65,16 @@ def find_project_dir(start: Path | None = None) -> Path:
 
 
 def load_settings(project_dir: Path | None = None, **overrides: Any) -> Settings:
-    """Read config.yml and the ZWBOT_* environment variables."""
+    """Read config.yml and the ZWBOT_* environment variables; a wrong config.yml raises ConfigError."""
     project = (project_dir or find_project_dir()).resolve()
     state_dir = Path(os.environ.get("ZWBOT_STATE_DIR", project / ".zwbot"))
     database_url = os.environ.get("ZWBOT_DATABASE_URL") or f"sqlite+aiosqlite:///{state_dir / 'zwbot.db'}"
-    pipeline: dict[str, Any] = {}
-    config_file = project / "config.yml"
-    if config_file.exists():
-        pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
     values: dict[str, Any] = dict(
         project_dir=project,
         database_url=normalize_database_url(database_url),
         redis_url=os.environ.get("ZWBOT_REDIS_URL") or None,
         state_dir=state_dir,
-        pipeline=pipeline,
+        config=read_configuration(project / "config.yml"),
     )
     values.update(overrides)
     return Settings(**values)

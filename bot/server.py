@@ -26,10 +26,10 @@ class AddressInUse(Exception):
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Application:
     """The app; the assistant starts with the app unless one is given (tests share one)."""
-    limits = settings.pipeline.get("limits") or {}
-    app = web.Application(middlewares=[error_middleware, body_deadline(float(limits.get("body_timeout_seconds", 30)))],
+    limits = settings.config.limits
+    app = web.Application(middlewares=[error_middleware, body_deadline(limits.body_timeout_seconds)],
                           client_max_size=MAX_BODY_BYTES)
-    app[SOCKETS] = SocketLimits(int(limits.get("websockets_per_address", 20)), int(limits.get("websockets_total", 2000)))
+    app[SOCKETS] = SocketLimits(limits.websockets_per_address, limits.websockets_total)
 
     async def close_sockets(app: web.Application) -> None:
         await app[SOCKETS].close_all()
@@ -56,8 +56,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> web.Ap
 def make_runner(app: web.Application, settings: Settings) -> web.AppRunner:
     """The runner `zwbot run` serves `app` with. Its keep-alive timeout also closes a connection that
     has not sent a whole request head by then (a slow-header dribble), as well as idle keep-alives."""
-    limits = settings.pipeline.get("limits") or {}
-    return web.AppRunner(app, access_log=None, keepalive_timeout=float(limits.get("header_timeout_seconds", 10)))
+    return web.AppRunner(app, access_log=None, keepalive_timeout=settings.config.limits.header_timeout_seconds)
 
 
 def bind_listener(host: str, port: int) -> socket.socket:

@@ -108,7 +108,7 @@ ALWAYS_STAFFED = {"start": "00:00", "end": "24:00", "every_day": True}
 async def settings(new_database_url, tmp_path_factory: pytest.TempPathFactory) -> Settings:  # type: ignore[no-untyped-def]
     """The project's settings on a fresh database; staff always on duty, so hand-off tests run at any hour."""
     base = load_settings(PROJECT_DIR, database_url=await new_database_url(), state_dir=tmp_path_factory.mktemp("state"))
-    return replace(base, pipeline={**base.pipeline, "staff_hours": ALWAYS_STAFFED})
+    return replace(base, config=base.config.with_changes("staff_hours", **ALWAYS_STAFFED))
 
 
 @pytest_asyncio.fixture(scope="session")

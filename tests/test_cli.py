@@ -256,3 +256,19 @@ def test_validate_reports_a_citizen_word_for_an_unknown_item(zwbot, tmp_path: Pa
     lexicon.write_text("\n".join([*lines, "开个书店: xx-nothing", ""]), encoding="utf-8")
     result = zwbot("kb", "validate", str(folder), ok=False)
     assert result.returncode != 0 and f"{lexicon}:{len(lines) + 1}" in result.stdout and "xx-nothing" in result.stdout
+
+
+def test_a_mistyped_config_stops_zwbot_with_the_keys_named(zwbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "project"
+    home.mkdir()
+    for name in ("domain.yml", "credentials.yml"):
+        shutil.copy(PROJECT_DIR / name, home / name)
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
+    config["dialogue"]["act_margn"] = config["dialogue"].pop("act_margin")
+    config["limits"]["busy_after_seconds"] = "soon"
+    (home / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    zwbot.env["ZWBOT_HOME"] = str(home)
+    result = zwbot("run", "--port", "0", ok=False)
+    assert result.returncode == 1
+    assert "dialogue.act_margn：没有这个设置项" in result.stderr
+    assert "limits.busy_after_seconds：应为数字，实际为 'soon'" in result.stderr

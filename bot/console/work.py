@@ -23,7 +23,7 @@ async def inbox(request: web.Request) -> web.Response:
     assistant = assistant_of(request)
     handoffs = await assistant.workflows.handoffs.queue(_scope(login_session))
     tickets = [t for t in await assistant.workflows.tickets.list(_scope(login_session)) if t.status != "已办结"]
-    warn_days = int((assistant.settings.pipeline.get("tickets") or {}).get("warn_working_days", 1))
+    warn_days = assistant.settings.config.tickets.warn_working_days
     overdue = [t for t in tickets if t.overdue]
     near = [t for t in tickets if not t.overdue and working_days_between(today(), t.due_at) <= warn_days]
     return render("inbox.html", me=login_session.member, csrf=login_session.csrf_token, handoffs=handoffs,

@@ -22,6 +22,7 @@ from actions.guide import choice_number
 from actions.rating import level_of, rating_buttons
 from actions.registry import builtin_actions, response_action
 from actions.sdk import Action, Dispatcher, Tracker
+from bot.configuration import Configuration
 from bot.core.messages import BotMessage
 from bot.core.domain import Domain
 from bot.core.mood import conversation_mood
@@ -72,7 +73,7 @@ class ActionServices:
     ratings: RatingService
     handoffs: HandoffService
     domain_data: dict[str, Any]
-    settings: dict[str, Any]
+    config: Configuration
     turn_log: TurnLog
     unanswered: list[str] = field(default_factory=list)
 
@@ -99,14 +100,14 @@ class Workflows:
 
 class Agent:
     def __init__(self, interpreter: Interpreter, domain: Domain, knowledge: KnowledgeBase, turn_log: TurnLog,
-                 workflows: Workflows, settings: dict[str, Any], trackers: TrackerStore | None = None) -> None:
+                 workflows: Workflows, config: Configuration, trackers: TrackerStore | None = None) -> None:
         self.interpreter = interpreter
         self.domain = domain
         self.knowledge = knowledge
         self.turn_log = turn_log
         self.workflows = workflows
-        self.settings = settings
-        self.trackers = trackers or TrackerStore(None, settings.get("tracker_idle_minutes", 120) * 60)
+        self.config = config
+        self.trackers = trackers or TrackerStore(None, config.dialogue.tracker_idle_minutes * 60)
         self.actions: dict[str, Action] = builtin_actions()
 
     def _action(self, name: str) -> Action:
@@ -123,7 +124,7 @@ class Agent:
         key = (message.channel, message.sender_id)
         text = clean(message.text[:MAX_TEXT_CHARS])
         try:
-            async with asyncio.timeout(self.settings.get("busy_after_seconds", 4)):
+            async with asyncio.timeout(self.config.limits.busy_after_seconds):
                 async with self.trackers.lock(key):
                     return await self._turn(message, key, text, started)
         except (TimeoutError, SQLAlchemyError, OSError):
@@ -147,7 +148,7 @@ class Agent:
         tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
         services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
                                   self.workflows.ratings, self.workflows.handoffs, self.domain.data,
-                                  self.settings, self.turn_log)
+                                  self.config, self.turn_log)
         dispatcher = Dispatcher(self.domain.render)
         if not text:
             dispatcher.utter("utter_empty_message")
@@ -178,21 +179,21 @@ class Agent:
         ranking = tracker.latest_message.get("intent_ranking") or []
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         runner_up = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
-        return confidence < float(self.settings.get("act_on_confidence", 0.5)) \
-            or confidence - runner_up < float(self.settings.get("act_margin", 0.1))
+        dialogue = self.config.dialogue
+        return confidence < dialogue.act_on_confidence or confidence - runner_up < dialogue.act_margin
 
     def _late_case(self, tracker: Tracker) -> bool:
         """A complaint or progress question about one's own case taking too long, outside a form."""
         if tracker.get_slot("form") or tracker.intent not in ("complain", "query_progress") \
                 or "payload" in tracker.latest_message:
             return False
-        return any(cue in tracker.text for cue in self.settings.get("late_case_cues") or ())
+        return any(cue in tracker.text for cue in self.config.dialogue.late_case_cues)
 
     async def _notice_mood(self, tracker: Tracker, slots: dict[str, Any], dispatcher: Dispatcher,
                            services: ActionServices, offer: bool = True) -> None:
         """An upset citizen is offered a human at once (unless the answer offers one among its choices:
         `offer` False), and flagged for staff (once per conversation)."""
-        score, escalate = conversation_mood(tracker.latest_message, slots, self.settings)
+        score, escalate = conversation_mood(tracker.latest_message, slots, self.config.mood)
         slots["mood"] = score
         if escalate and not slots.get("upset_offered") and tracker.intent != "request_human":
             slots["upset_offered"] = True
@@ -257,7 +258,7 @@ class Agent:
             name = "action_start_rating"  # the answer to the rating buttons just offered
         elif tracker.get_slot("choices") and choice_number(tracker.text) is not None:
             name = "action_select_choice"
-        elif self._unsure(tracker):
+        elif self._unsure(tracker) or tracker.latest_message.get("doubtful_scope"):
             name = "action_clarify"
         else:
             name = self.domain.rules.get(intent or "", "action_out_of_scope")

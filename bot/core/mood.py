@@ -2,42 +2,31 @@
 
 Signals: the message's own score, the recent scores, misses in a row (zwbot failed them), the
 same item asked about again and again, and complaining. An upset citizen is offered a human at once.
-Every threshold and weight is config.yml's `mood:` block (`escalate_at`, `conversation`), which the
-dialogue settings carry as `settings["mood"]`.
+Every threshold and weight is config.yml's `mood:` block (`escalate_at`, `conversation`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_CONVERSATION = {"recent": 5, "per_miss": 0.1, "max_misses": 3, "per_repeat": 0.08, "max_repeats": 3,
-                        "complaining": 0.1}
+from bot.configuration import MoodConfig
 
 
-def mood_settings(settings: dict[str, Any]) -> tuple[float, dict[str, float]]:
-    """(escalate_at, conversation weights) from the dialogue settings' `mood` block."""
-    mood = settings.get("mood") or {}
-    unknown = set(mood.get("conversation") or {}) - set(DEFAULT_CONVERSATION)
-    if unknown:
-        raise ValueError(f"config.yml mood.conversation: unknown names {sorted(unknown)}")
-    return float(mood.get("escalate_at", 0.7)), {**DEFAULT_CONVERSATION, **(mood.get("conversation") or {})}
-
-
-def conversation_mood(parse: dict[str, Any], slots: dict[str, Any], settings: dict[str, Any]) -> tuple[float, bool]:
+def conversation_mood(parse: dict[str, Any], slots: dict[str, Any], mood: MoodConfig) -> tuple[float, bool]:
     """(score 0–1, escalate) for the conversation after this message; updates the mood slots."""
-    threshold, weights = mood_settings(settings)
+    threshold, weights = mood.escalate_at, mood.conversation
     message = parse.get("mood") or {}
     score = float(message.get("score", 0.3))
-    history = [*slots.get("mood_history", []), score][-max(int(weights["recent"]), 1):]
+    history = [*slots.get("mood_history", []), score][-max(weights.recent, 1):]
     slots["mood_history"] = history
     item_id = (parse.get("guide") or {}).get("item_id")
     asked = slots.setdefault("asked_items", {})
     if item_id:
         asked[item_id] = asked.get(item_id, 0) + 1
     repeats = max(asked.values(), default=0) - 1
-    signals = (weights["per_miss"] * min(int(slots.get("misses", 0)), int(weights["max_misses"]))
-               + weights["per_repeat"] * min(max(repeats - 1, 0), int(weights["max_repeats"]))
-               + (weights["complaining"] if (parse.get("intent") or {}).get("name") == "complain" else 0.0))
+    signals = (weights.per_miss * min(int(slots.get("misses", 0)), weights.max_misses)
+               + weights.per_repeat * min(max(repeats - 1, 0), weights.max_repeats)
+               + (weights.complaining if (parse.get("intent") or {}).get("name") == "complain" else 0.0))
     recent = sum(history) / len(history)
     overall = min(1.0, max(score, recent) + signals)
     return round(overall, 3), bool(message.get("escalate")) or overall >= threshold

@@ -17,8 +17,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
+from bot.configuration import Aspect, AspectsConfig
 from bot.nlu.text import normalize
 
 ASPECTS = ("materials", "process", "time_limit", "fee", "location", "basis", "conditions", "online", "contact")
@@ -26,7 +25,6 @@ ASPECTS = ("materials", "process", "time_limit", "fee", "location", "basis", "co
 # names an aspect itself ("网上咋办"), however much the story before it names ("满六十了 退休咋办理").
 OVERVIEW = "overview"
 _CUED = (*ASPECTS, OVERVIEW)
-_SETTINGS = ("patterns", "weak", "weak_patterns", "not", "proxy")
 _NOTHING = re.compile(r"(?!x)x")
 # Citizens on WeChat part clauses with spaces as often as with commas ("老人证 要带啥").
 # What may surround the cue of a bare aspect question ("那要多少钱啊？", "收费吗").
@@ -65,23 +63,18 @@ class AspectQuestion:
     proxy: bool = False  # asks whether someone other than the applicant may apply
 
 
+def _by_name(lists: Mapping[Aspect, list[str]]) -> dict[str, list[str]]:
+    return {str(aspect): words for aspect, words in lists.items()}
+
+
 class AspectDetector:
     """Which part of a guide a question asks for."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        unknown = set(config) - set(_CUED) - set(_SETTINGS)
-        if unknown:
-            raise ValueError(f"config.yml aspects: unknown aspect names {sorted(unknown)}")
-        patterns: dict[str, list[str]] = config.get("patterns") or {}
-        weak: dict[str, list[str]] = config.get("weak") or {}
-        weak_patterns: dict[str, list[str]] = config.get("weak_patterns") or {}
-        for name, block in (("patterns", patterns), ("weak", weak), ("weak_patterns", weak_patterns)):
-            if set(block) - set(_CUED):
-                raise ValueError(f"config.yml aspects.{name}: unknown aspect names {sorted(set(block) - set(_CUED))}")
-        self._strong = _Cues({aspect: config.get(aspect) or () for aspect in _CUED}, patterns)
-        self._weak = _Cues(weak, weak_patterns)
-        self._not = _words(config.get("not") or ())
-        self._proxy = _words(config.get("proxy") or ())
+    def __init__(self, config: AspectsConfig) -> None:
+        self._strong = _Cues({aspect: config.cues(aspect) for aspect in _CUED}, _by_name(config.patterns))
+        self._weak = _Cues(_by_name(config.weak), _by_name(config.weak_patterns))
+        self._not = _words(config.not_)
+        self._proxy = _words(config.proxy)
 
     def read(self, text: str) -> AspectQuestion:
         """The aspect of normalised `text`: its strong cue in the last clause that has one (a citizen

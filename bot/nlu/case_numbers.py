@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
+from bot.configuration import CaseNumbersConfig
 from bot.storage.models import case_number_key
 
 # A run that may be one number: letters and digits, with single separators inside.
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[\s\-‐‑‒–—―－−_][A-Za-z0-9]+)*")
 MAX_KEY_LENGTH = 40  # the cases table's case_no size
 MAX_SPELLINGS = 20  # a look-up stays one small query, whatever was sent
-DEFAULT_PATTERNS = (r"[A-Za-z]{2,4}\d{8,24}", r"\d{10,30}")
-DEFAULT_PHONE_CUES = ("尾号", "后四位", "后4位", "手机", "电话")
 _RIGHT_AFTER = re.compile(r"[\s,，、:：;；/]*(\d{4})(?![0-9年月日号元])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{5}(\d{4})(?!\d)")
-DEFAULT_NOT_PATTERNS = (r"1[3-9]\d{9}", r"0\d{2,3}-?\d{7,8}", r"(?:TS|JY|ZG)\d{8}-\d{4}")
 
 
 number_key = case_number_key  # the form the cases table compares numbers in
@@ -38,15 +34,13 @@ class NumberMention:
 class CaseNumbers:
     """Finds case numbers in a message by the configured patterns (no database)."""
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        config = config or {}
-        patterns = config.get("patterns") or DEFAULT_PATTERNS
-        excluded = config.get("not_patterns", DEFAULT_NOT_PATTERNS) or ()
-        self._pattern = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    def __init__(self, config: CaseNumbersConfig | None = None) -> None:
+        config = config or CaseNumbersConfig()
+        excluded = config.not_patterns
+        self._pattern = re.compile("|".join(f"(?:{p})" for p in config.patterns), re.IGNORECASE)
         self._excluded = re.compile("|".join(f"(?:{p})" for p in excluded), re.IGNORECASE) if excluded else None
-        self.min_length = int(config.get("min_table_length", 6))
-        cues = sorted((re.escape(c) for c in config.get("phone_cues", DEFAULT_PHONE_CUES) or () if c), key=len,
-                      reverse=True)
+        self.min_length = config.min_table_length
+        cues = sorted((re.escape(c) for c in config.phone_cues if c), key=len, reverse=True)
         self._cued = re.compile(f"(?:{'|'.join(cues)})[^0-9]{{0,6}}?(?<!\\d)(\\d{{4}})(?![0-9年月日号元])") \
             if cues else None
 

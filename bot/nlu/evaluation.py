@@ -17,24 +17,25 @@ from typing import Any, Callable
 
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+from bot.configuration import Configuration, FallbackBar
 from bot.nlu.intent import IntentClassifier
 from bot.nlu.model import classifier_from
 from bot.nlu.text import Tokenizer, normalize
 from bot.nlu.training_data import Example, TrainingData, TrainingDataError, read_path
 
 
-def _classifier(pipeline: dict[str, Any]) -> IntentClassifier:
-    return classifier_from(pipeline)
+def _classifier(config: Configuration) -> IntentClassifier:
+    return classifier_from(config)
 
 
-def _score(train: list[Example], test: list[Example], pipeline: dict[str, Any],
+def _score(train: list[Example], test: list[Example], config: Configuration,
            tokenizer: Tokenizer) -> tuple[list[str], list[str], float]:
     if not train or not test:
         raise TrainingDataError("训练集和测试集都不能为空")
     started = time.perf_counter()
-    classifier = _classifier(pipeline).fit([normalize(e.text) for e in train], [e.intent for e in train], tokenizer)
+    classifier = _classifier(config).fit([normalize(e.text) for e in train], [e.intent for e in train], tokenizer)
     seconds = time.perf_counter() - started
-    scope = _scope_decision(pipeline) if any(e.intent == OUT_OF_SCOPE for e in test) else None
+    scope = _scope_decision(config) if any(e.intent == OUT_OF_SCOPE for e in test) else None
     predicted = []
     for text in (normalize(e.text) for e in test):
         words = tokenizer.words(text)
@@ -46,13 +47,13 @@ def _score(train: list[Example], test: list[Example], pipeline: dict[str, Any],
 OUT_OF_SCOPE = "out_of_scope"
 
 
-def _scope_decision(pipeline: dict[str, Any]) -> Callable[[list[tuple[str, float]], list[str]], str]:
+def _scope_decision(config: Configuration) -> Callable[[list[tuple[str, float]], list[str]], str]:
     """The Interpreter's override to out_of_scope, with config.yml's business words as the only evidence."""
     from bot.nlu.intent import NO_EVIDENCE, WORDS, ScopePolicy
     from bot.nlu.interpreter import BUSINESS_INTENTS
 
-    policy = ScopePolicy((pipeline.get("thresholds") or {}).get("fallback"), BUSINESS_INTENTS)
-    business = {normalize(w) for w in pipeline.get("business_words") or []}
+    policy = ScopePolicy(config.thresholds.fallback, BUSINESS_INTENTS)
+    business = {normalize(w) for w in config.business_words}
 
     def decide(ranking: list[tuple[str, float]], words: list[str]) -> str:
         intent = ranking[0][0]
@@ -100,13 +101,13 @@ def report(truth: list[str], predicted: list[str], train_seconds: float, **extra
     }
 
 
-def evaluate_files(train_file: Path, test_file: Path, pipeline: dict[str, Any]) -> dict[str, Any]:
+def evaluate_files(train_file: Path, test_file: Path, config: Configuration) -> dict[str, Any]:
     train, test = read_path(train_file).examples, read_path(test_file).examples
-    truth, predicted, seconds = _score(train, test, pipeline, Tokenizer())
+    truth, predicted, seconds = _score(train, test, config, Tokenizer())
     return report(truth, predicted, seconds, train_examples=len(train))
 
 
-def cross_validate(folder: Path, folds: int, pipeline: dict[str, Any]) -> dict[str, Any]:
+def cross_validate(folder: Path, folds: int, config: Configuration) -> dict[str, Any]:
     if folds < 2:
         raise TrainingDataError("--cross-validation 至少为 2")
     examples = read_path(folder).examples
@@ -118,7 +119,7 @@ def cross_validate(folder: Path, folds: int, pipeline: dict[str, Any]) -> dict[s
     for fold in range(folds):
         test = examples[fold::folds]
         train = [e for n, e in enumerate(examples) if n % folds != fold]
-        t, p, s = _score(train, test, pipeline, tokenizer)
+        t, p, s = _score(train, test, config, tokenizer)
         truth += t
         predicted += p
         seconds += s
@@ -145,7 +146,7 @@ def format_report(result: dict[str, Any]) -> str:
 
 
 def calibrate_fallback(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-                       pipeline: dict[str, Any], folds: int = 3, lost_cost: float = 6.0) -> dict[str, Any]:
+                       config: Configuration, folds: int = 3, lost_cost: float = 6.0) -> dict[str, Any]:
     """Per-intent FallbackClassifier bars tuned on training material only (config.yml `thresholds.fallback`).
 
     Every training example (nlu_data, item names, the corpora's training sample) is predicted by a model
@@ -157,17 +158,17 @@ def calibrate_fallback(data: TrainingData, items: dict[str, dict[str, Any]], dep
     from bot.nlu.interpreter import BUSINESS_INTENTS, Interpreter
     from bot.nlu.model import corpus_examples, train_model, training_examples, user_words
 
-    texts, labels = training_examples(data, items, pipeline)
-    ours = len(texts) - len(corpus_examples(pipeline)[0])
-    model = train_model(data, items, department_aliases, pipeline)
-    interpreter = Interpreter.build(model, data, items, department_aliases, pipeline)
+    texts, labels = training_examples(data, items, config)
+    ours = len(texts) - len(corpus_examples(config)[0])
+    model = train_model(data, items, department_aliases, config)
+    interpreter = Interpreter.build(model, data, items, department_aliases, config)
     tokenizer = Tokenizer(user_words(items, department_aliases))
     order = list(range(len(texts)))
     random.Random(42).shuffle(order)
     rankings: list[list[tuple[str, float]] | None] = [None] * len(texts)
     for fold in range(folds):
         test = set(order[fold::folds])
-        classifier = _classifier(pipeline).fit([texts[i] for i in order if i not in test],
+        classifier = _classifier(config).fit([texts[i] for i in order if i not in test],
                                                [labels[i] for i in order if i not in test], tokenizer)
         for i in test:
             rankings[i] = classifier.predict(texts[i], tokenizer.words(texts[i]))
@@ -177,8 +178,10 @@ def calibrate_fallback(data: TrainingData, items: dict[str, dict[str, Any]], dep
         if inputs is not None and ranking is not None:
             rows.append(_Row(ranking, inputs[1], label in BUSINESS_INTENTS, "ours" if n < ours else label))
     seen = set(texts)
-    unseen_texts, unseen_labels = corpus_examples({"intent_classifier": {"corpora": {
-        k: 10 ** 6 for k in (pipeline.get("intent_classifier") or {}).get("corpora") or {}}}})
+    sampled = config.intent_classifier.corpora
+    every_row = sampled.model_copy(update={k: 10 ** 6 for k, rows in sampled.model_dump().items() if rows})
+    unseen_texts, unseen_labels = corpus_examples(config.model_copy(update={
+        "intent_classifier": config.intent_classifier.model_copy(update={"corpora": every_row})}))
     for text, label in zip(unseen_texts, unseen_labels):
         if text not in seen:
             inputs = interpreter.scope_inputs(text)
@@ -209,7 +212,7 @@ _GRID = [round(0.05 * n, 2) for n in range(0, 20)]
 
 def _best_bar(rows: list[_Row], business: frozenset[str], lost_cost: float) -> dict[str, float]:
     """The (threshold, ambiguity_threshold, without_evidence) of least cost over `rows` whose best is business."""
-    from bot.nlu.intent import Fallback, ScopePolicy
+    from bot.nlu.intent import ScopePolicy
 
     rows = [r for r in rows if r.ranking[0][0] in business]
     inside = sum(r.weight for r in rows if r.in_scope) or 1.0
@@ -220,8 +223,8 @@ def _best_bar(rows: list[_Row], business: frozenset[str], lost_cost: float) -> d
     for threshold in _GRID[:11]:
         for ambiguity in (0.0, 0.05, 0.1, 0.15, 0.2):
             for without in [t for t in _GRID[:17] if t >= threshold]:
-                bar = Fallback(threshold, ambiguity, without)
-                policy = ScopePolicy({"default": bar.__dict__}, business)
+                bar = FallbackBar(threshold=threshold, ambiguity_threshold=ambiguity, without_evidence=without)
+                policy = ScopePolicy({"default": bar}, business)
                 lost = accepted = 0.0
                 for row in rows:
                     taken = policy.accepts(row.ranking, row.evidence)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from bot.configuration import FallbackBar
 
 from bot.nlu.text import Tokenizer
 
@@ -156,17 +157,6 @@ class IntentClassifier:
         return state
 
 
-@dataclass(frozen=True)
-class Fallback:
-    """One intent's bar, as in Rasa's FallbackClassifier: the best intent must reach `threshold` and beat
-    the runner-up by `ambiguity_threshold`; with no sign of the centre's business in the message it must
-    reach `without_evidence` instead."""
-
-    threshold: float = 0.3
-    ambiguity_threshold: float = 0.1
-    without_evidence: float = 0.6
-
-
 class ScopePolicy:
     """Decides whether a business intent stands or the message is out of scope.
 
@@ -174,17 +164,20 @@ class ScopePolicy:
     business word) and NAMED (a knowledge-base item named outright, which alone keeps a business intent).
     The runner-up that counts for the ambiguity margin is the best intent on the other side of the scope
     line (not business): two business intents close together are still the centre's business.
-    Settings (config.yml `thresholds.fallback`): a `default` bar and one per intent, each a `Fallback`.
+    Settings (config.yml `thresholds.fallback`): a `default` bar and one per intent, as in Rasa's
+    FallbackClassifier: the best intent must reach `threshold` and beat the runner-up by
+    `ambiguity_threshold`; with no sign of the centre's business it must reach `without_evidence`
+    instead. A key an intent's bar leaves out is the default bar's.
     """
 
-    def __init__(self, settings: dict[str, Any] | None, business_intents: frozenset[str]) -> None:
-        settings = dict(settings or {})
-        default = Fallback(**(settings.pop("default", None) or {}))
+    def __init__(self, bars: Mapping[str, FallbackBar], business_intents: frozenset[str]) -> None:
+        default = bars.get("default") or FallbackBar()
         self.default = default
-        self.bars = {intent: Fallback(**{**default.__dict__, **(bar or {})}) for intent, bar in settings.items()}
+        self.bars = {intent: default.model_copy(update=bar.model_dump(exclude_unset=True))
+                     for intent, bar in bars.items() if intent != "default"}
         self.business_intents = business_intents
 
-    def bar(self, intent: str) -> Fallback:
+    def bar(self, intent: str) -> FallbackBar:
         return self.bars.get(intent, self.default)
 
     def accepts(self, ranking: Sequence[tuple[str, float]], evidence: int) -> bool:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.configuration import Configuration, ThresholdsConfig
 from bot.nlu.case_numbers import CaseNumbers
 from bot.nlu.intent import NAMED, NO_EVIDENCE, WORDS, IntentClassifier, ScopePolicy
 from bot.nlu.model import NluModel, train_model, user_words
@@ -43,6 +44,9 @@ class ParseResult:
     proxy: bool = False  # a guide question asking whether someone else may apply for the applicant
     bare: bool = False  # asks nothing but an aspect ("法律依据呢"): about the item under discussion
     letter: Letter | None = None  # a long message read as a letter (bot/nlu/letters.py)
+    # Read as not business, yet it shows business words and a business intent came close ("我对社保窗口有意见"):
+    # the dialogue asks what was meant rather than declining (thresholds.doubtful_scope).
+    doubtful_scope: bool = False
 
     @property
     def out_of_scope(self) -> bool:
@@ -68,6 +72,7 @@ class ParseResult:
             "mood": self.mood.as_dict(),
             "out_of_scope": self.out_of_scope,
             "letter": self.letter.as_dict() if self.letter is not None else None,
+            "doubtful_scope": self.doubtful_scope,
         }
 
 
@@ -76,7 +81,7 @@ class Interpreter:
 
     def __init__(self, model: NluModel, tokenizer: Tokenizer, index: ItemIndex,
                  aspects: AspectDetector, mood: MoodScorer, regexes: dict[str, list[str]],
-                 synonyms: dict[str, str], thresholds: dict[str, float],
+                 synonyms: dict[str, str], thresholds: ThresholdsConfig,
                  case_numbers: CaseNumbers | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -90,34 +95,29 @@ class Interpreter:
         self.case_numbers = case_numbers or CaseNumbers()
         self.synonyms = {normalize(k): v for k, v in synonyms.items()}
         # Whether a business intent stands: per-intent bars (config.yml thresholds.fallback).
-        fallback: Any = thresholds.get("fallback")  # a mapping of bars among the numbers
-        self.scope = ScopePolicy(fallback, BUSINESS_INTENTS)
+        self.scope = ScopePolicy(thresholds.fallback, BUSINESS_INTENTS)
         self.business_words: frozenset[str] = model.business_words
-        self.evidence_item_score = thresholds.get("evidence_item_score", 10.0)
-        self.min_item_score = thresholds.get("min_item_score", 4.0)
+        self.evidence_item_score = thresholds.evidence_item_score
+        self.min_item_score = thresholds.min_item_score
+        self.doubtful_scope = thresholds.doubtful_scope
         self.letters: LetterModel | None = model.letters
 
     @classmethod
     def build(cls, model: NluModel, data: TrainingData, items: dict[str, dict[str, Any]],
-              department_aliases: dict[str, str], pipeline: dict[str, Any]) -> Interpreter:
+              department_aliases: dict[str, str], config: Configuration) -> Interpreter:
         """Put a trained model together with the knowledge base's item index and the lexicons."""
         tokenizer = Tokenizer(user_words(items, department_aliases))
-        thresholds = pipeline.get("thresholds") or {}
-        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, pipeline.get("retrieval_stop_phrases", []),
-                          synonym_words(data.synonyms, items),
-                          {**(pipeline.get("item_matcher") or {}),
-                           **{k: thresholds[k] for k in ("min_candidate_score", "min_candidate_similarity",
-                                                         "sure_candidate_score") if k in thresholds}})
-        return cls(model, tokenizer, index, AspectDetector(pipeline.get("aspects", {})),
-                   MoodScorer(pipeline.get("mood", {})), data.regexes, data.synonyms, pipeline.get("thresholds", {}),
-                   case_numbers=CaseNumbers(pipeline.get("case_numbers")))
+        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, config.retrieval_stop_phrases,
+                          synonym_words(data.synonyms, items), config.item_matcher, config.thresholds)
+        return cls(model, tokenizer, index, AspectDetector(config.aspects), MoodScorer(config.mood), data.regexes,
+                   data.synonyms, config.thresholds, case_numbers=CaseNumbers(config.case_numbers))
 
     @classmethod
     def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-              pipeline: dict[str, Any]) -> Interpreter:
+              config: Configuration) -> Interpreter:
         """Train in this process and build (for commands and tests; the server trains in a child)."""
-        return cls.build(train_model(data, items, department_aliases, pipeline), data, items, department_aliases,
-                         pipeline)
+        return cls.build(train_model(data, items, department_aliases, config), data, items, department_aliases,
+                         config)
 
     def parse(self, text: str) -> ParseResult:
         normalized = normalize(text)[:MAX_PARSED_CHARS]
@@ -132,12 +132,12 @@ class Interpreter:
         named = candidates[0] if candidates and candidates[0].exact else None
         whole_name = named is not None and named.mention is not None and len(named.mention) >= 4 \
             and len(named.mention) >= 0.8 * len(normalized)
+        evidence = self._business_evidence(words, named, departments, candidates)
         if intent not in BUSINESS_INTENTS and named is not None and named.score >= self.min_item_score and \
                 (confidence < 0.6 or whole_name):
             # A bare item name ("食品经营许可证") is a guide question even when it reads like small talk.
             intent, confidence = "ask_guide", max(confidence, 0.5)
-        elif intent in BUSINESS_INTENTS and not self.scope.accepts(
-                ranking, self._business_evidence(words, named, departments, candidates)):
+        elif intent in BUSINESS_INTENTS and not self.scope.accepts(ranking, evidence):
             # Unsure, or sure only of words everyday requests use too: better "not our business" than a
             # form, a rating or a wrong guide.
             intent, confidence = OUT_OF_SCOPE, 1.0 - confidence
@@ -154,10 +154,13 @@ class Interpreter:
             letter = None
         if letter is not None and letters is not None and not (
                 intent == "ask_guide" and named is not None and letter.type != "enquiry"
-                and letter.type_confidence < letters.sure_type and len(normalized) < letters.question_chars):
+                and letter.type_confidence < letters.settings.sure_type and len(normalized) < letters.settings.question_chars):
             # A question of a sentence or two naming an item stays a guide question unless surely otherwise.
             intent, confidence = letter.intent, letter.type_confidence
         result = ParseResult(text, intent, confidence, ranking, candidates=candidates, letter=letter)
+        if intent == OUT_OF_SCOPE and letter is None and evidence >= WORDS:
+            result.doubtful_scope = next((c for name, c in ranking if name in BUSINESS_INTENTS), 0.0) \
+                >= self.doubtful_scope
         # An item's own name is no mood ("建筑垃圾处置核准" insults nobody).
         felt = normalized.replace(named.mention, " ") if named is not None and named.mention else normalized
         # A letter's anger is its tone model's (most letters complain, few in anger), a message's how surely

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.configuration import Configuration, LettersConfig
 from bot.nlu import corpora
 from bot.nlu.text import Tokenizer, normalize
 
@@ -36,8 +37,6 @@ TONES = ("angry", "upset", "calm")
 # letter as what happened; an enquiry is a guide question; a plea for help goes to staff (after hours a
 # question ticket is left for them).
 INTENT_OF_TYPE = {"enquiry": "ask_guide", "complaint": "complain", "suggestion": "suggest", "help": "request_human"}
-DEFAULT_MIN_CHARS = 45
-DEFAULT_MIN_WORDS = 12
 # Real letters labelled by id: the TipDM citizen messages and the letters of its message → reply pairs.
 LETTER_CORPORA = (corpora.CITIZEN_MESSAGES, corpora.GOV_REPLIES)
 LETTER_LABELS = Path(__file__).resolve().parents[2] / "nlu_data" / "letter_labels.csv"
@@ -219,10 +218,10 @@ def _bigrams(sentence: str) -> list[str]:
 class LetterModel:
     """What `Interpreter.parse` asks about a long message (`analyse`); built by `train_letter_model`."""
 
-    def __init__(self, settings: dict[str, Any], types: LinearModel | None, topics: LinearModel | None,
+    def __init__(self, settings: LettersConfig, types: LinearModel | None, topics: LinearModel | None,
                  tones: LinearModel | None, anger_bar: float = 0.5, government: LinearModel | None = None) -> None:
         self.settings = settings
-        self.cues = LetterCues(settings.get("cues") or {})
+        self.cues = LetterCues({str(kind): words for kind, words in settings.cues.items()})
         self.types = types
         self.topics = topics
         self.tones = tones
@@ -233,39 +232,15 @@ class LetterModel:
 
     def to_government(self, letter: Letter) -> bool:
         """Is a long message that reads as not the centre's business a letter to government after all?"""
-        bar = float(self.settings.get("government_bar", 0.5))
-        return letter.to_government is not None and letter.to_government >= bar
-
-    # Settings are read when used, so a model saved before a setting existed still works.
-    @property
-    def min_chars(self) -> int:
-        return int(self.settings.get("min_chars", DEFAULT_MIN_CHARS))
-
-    @property
-    def min_topic_confidence(self) -> float:
-        return float(self.settings.get("min_topic_confidence", 0.5))
-
-    @property
-    def sure_type(self) -> float:
-        """How sure a letter's type must be to turn a long question naming an item into something else."""
-        return float(self.settings.get("sure_type", 0.6))
-
-    @property
-    def question_chars(self) -> int:
-        """A message shorter than this naming an item may still be a guide question (see `sure_type`)."""
-        return int(self.settings.get("question_chars", 80))
+        return letter.to_government is not None and letter.to_government >= self.settings.government_bar
 
     @property
     def departments(self) -> dict[str, str]:
-        return dict(self.settings.get("topic_departments") or {})
-
-    @property
-    def min_words(self) -> int:
-        return int(self.settings.get("min_words", DEFAULT_MIN_WORDS))
+        return dict(self.settings.topic_departments)
 
     def is_letter(self, text: str, words: Sequence[str]) -> bool:
         """Long enough, and in enough different words ("要带啥啊啊啊……" is no letter however long)."""
-        return len(text) >= self.min_chars and len(set(words)) >= self.min_words
+        return len(text) >= self.settings.min_chars and len(set(words)) >= self.settings.min_words
 
     def analyse(self, text: str, words: list[str], title: str = "", title_words: Sequence[str] = ()) -> Letter:
         """Type, topic and department of normalised `text` with its jieba `words`; `title` is its subject
@@ -284,7 +259,7 @@ class LetterModel:
             shares = self.topics.probabilities(topic_features(words))
             topic = max(shares, key=lambda k: shares[k])
             topic_confidence = shares[topic]
-            if topic_confidence >= self.min_topic_confidence:
+            if topic_confidence >= self.settings.min_topic_confidence:
                 department = self.departments.get(topic)
         angry = None
         if self.tones is not None:
@@ -363,10 +338,10 @@ def _near_copies(documents: list[list[str]], others: list[list[str]], containmen
     return (shared / sizes >= containment).tolist()
 
 
-def train_letter_model(pipeline: dict[str, Any], tokenizer: Tokenizer, labels_path: Path = LETTER_LABELS) -> LetterModel:
+def train_letter_model(config: Configuration, tokenizer: Tokenizer, labels_path: Path = LETTER_LABELS) -> LetterModel:
     """Train the letter type, tone and topic models on what is there (each is None without its data)."""
-    settings = dict(pipeline.get("letters") or {})
-    cues = LetterCues(settings.get("cues") or {})
+    settings = config.letters
+    cues = LetterCues({str(kind): words for kind, words in settings.cues.items()})
     letters = labelled_letters(labels_path)
     types = tones = topics = government = None
     anger_bar = 0.5
@@ -379,19 +354,19 @@ def train_letter_model(pipeline: dict[str, Any], tokenizer: Tokenizer, labels_pa
         if everyday:
             government = LinearModel.fit_on(matrix, vocabulary, idf,
                                             ["letter"] * len(documents) + ["everyday"] * len(everyday),
-                                            float(settings.get("government_C", 1.0)))
+                                            settings.government_C)
         types = LinearModel.fit_on(letter_rows, vocabulary, idf, [kind for _, kind, _ in letters],
-                                   float(settings.get("type_C", 0.2)))
+                                   settings.type_C)
         toned = [(document, tone, kind) for document, (_, kind, tone) in zip(documents, letters) if tone]
         if {"angry", "calm"} <= {tone for _, tone, _ in toned}:
-            tone_c = float(settings.get("tone_C", 0.3))
+            tone_c = settings.tone_C
             rows = [n for n, (_, _, tone) in enumerate(letters) if tone]
             tones = LinearModel.fit_on(letter_rows[rows], vocabulary, idf,
                                        ["angry" if t == "angry" else "other" for _, t, _ in toned], tone_c)
-            anger_bar = _anger_bar(toned, tone_c, float(settings.get("calm_flag_share", 0.02)))
+            anger_bar = _anger_bar(toned, tone_c, settings.calm_flag_share)
     documents, topic_labels = topic_training_set(tokenizer)
     if len(set(topic_labels)) >= 2:
-        topics = LinearModel.fit(documents, topic_labels, float(settings.get("topic_alpha", 2e-5)), min_df=2,
+        topics = LinearModel.fit(documents, topic_labels, settings.topic_alpha, min_df=2,
                                  large=True)
     return LetterModel(settings, types, topics, tones, anger_bar, government)
 
@@ -425,10 +400,10 @@ def _file_digest(path: Path) -> str:
     return _digests[key]
 
 
-def inputs_digest(pipeline: dict[str, Any], labels_path: Path = LETTER_LABELS) -> bytes:
+def inputs_digest(config: Configuration, labels_path: Path = LETTER_LABELS) -> bytes:
     """What the letter models are trained from: settings, the label file and the corpora files read."""
     files = [labels_path, *(corpora.corpora_dir() / name for name in (*LETTER_CORPORA, corpora.NONGOV)),
              corpora.corpora_dir() / corpora.CITIZEN_MESSAGES_SEGMENTED]
-    return json.dumps({"settings": pipeline.get("letters"), "files": [_file_digest(p) for p in files],
+    return json.dumps({"settings": config.letters.model_dump(mode="json"), "files": [_file_digest(p) for p in files],
                        "held_out_share": corpora.HELD_OUT_SHARE}, sort_keys=True, ensure_ascii=False,
                       default=str).encode()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.configuration import MoodConfig
 from bot.nlu.aspects import ASPECTS, AspectDetector, AspectQuestion
 from bot.nlu.text import normalize
 
@@ -34,8 +35,6 @@ class Mood:
 
 _SENTENCES = re.compile(r"[^。!?；;\n]+[。!?；;\n]*")
 
-DEFAULT_MOOD_WEIGHTS = {"base": 0.3, "angry": 0.45, "negative": 0.2, "positive": -0.25, "intensity": 0.08,
-                        "complaint": 0.67, "sure_complaint": 0.8, "negative_from": 0.5, "letter_anger": 0.6}
 
 
 class MoodScorer:
@@ -45,15 +44,12 @@ class MoodScorer:
     long message is scored sentence by sentence and the strongest sentence counts, so one furious
     sentence in a long, polite letter is not diluted by the rest."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: MoodConfig) -> None:
         self._angry, self._negative, self._positive, self._intensifiers = (
-            _alternation(normalize(w) for w in config.get(kind, []))
-            for kind in ("angry", "negative", "positive", "intensifiers"))
-        self.escalate_at = float(config.get("escalate_at", 0.7))
-        unknown = set(config.get("weights") or {}) - set(DEFAULT_MOOD_WEIGHTS)
-        if unknown:
-            raise ValueError(f"config.yml mood.weights: unknown names {sorted(unknown)}")
-        self.weights = {**DEFAULT_MOOD_WEIGHTS, **{k: float(v) for k, v in (config.get("weights") or {}).items()}}
+            _alternation(normalize(w) for w in words)
+            for words in (config.angry, config.negative, config.positive, config.intensifiers))
+        self.escalate_at = config.escalate_at
+        self.weights = config.weights.model_dump()
 
     def _sentence(self, sentence: str) -> tuple[float, int, int, int, int]:
         """(raw score, angry, negative, positive cue counts, intensity) of one sentence."""

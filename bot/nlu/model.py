@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
+from bot.configuration import Configuration
 from bot.nlu import corpora
 from bot.nlu.intent import IntentClassifier, derive_business_words
 from bot.nlu.letters import LetterModel, inputs_digest as letter_inputs, train_letter_model
@@ -41,47 +42,46 @@ def user_words(items: dict[str, dict[str, Any]], department_aliases: dict[str, s
     return words + list(department_aliases)
 
 
-def fingerprint(data: TrainingData, words: list[str], pipeline: dict[str, Any],
+def fingerprint(data: TrainingData, words: list[str], config: Configuration,
                 items: dict[str, dict[str, Any]] | None = None) -> str:
     """Changes whenever anything training depends on changes (the corpora read included)."""
     digest = hashlib.sha256(__version__.encode())
     digest.update(json.dumps([(e.text, e.intent) for e in data.examples], ensure_ascii=False).encode())
     digest.update(json.dumps(sorted(set(words)), ensure_ascii=False).encode())
-    digest.update(json.dumps({k: pipeline.get(k) for k in ("intent_classifier", "item_name_examples",
-                                                           "business_words")},
-                             sort_keys=True, default=str).encode())
+    digest.update(json.dumps(config.model_dump(mode="json", include={"intent_classifier", "item_name_examples",
+                                                                     "business_words"}),
+                             sort_keys=True).encode())
     if items is not None:
         digest.update(json.dumps(_kb_fields(items), ensure_ascii=False).encode())
-    for path in _corpus_files(pipeline):
+    for path in _corpus_files(config):
         digest.update(path.name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    digest.update(letter_inputs(pipeline))
+    digest.update(letter_inputs(config))
     return digest.hexdigest()[:16]
 
 
-def _corpus_settings(pipeline: dict[str, Any]) -> dict[str, int]:
+def _corpus_settings(config: Configuration) -> dict[str, int]:
     """How many rows of each real corpus's training part training takes (config.yml intent_classifier.corpora)."""
-    settings = (pipeline.get("intent_classifier") or {}).get("corpora") or {}
-    return {str(k): int(v) for k, v in settings.items() if v}
+    return {name: rows for name, rows in config.intent_classifier.corpora.model_dump().items() if rows}
 
 
 _CORPUS_OF = {"everyday": corpora.NONGOV, "citizen_messages": corpora.CITIZEN_MESSAGES,
               "policy_questions": corpora.POLICY_QA}
 
 
-def _corpus_files(pipeline: dict[str, Any]) -> list[Path]:
-    wanted = _corpus_settings(pipeline)
+def _corpus_files(config: Configuration) -> list[Path]:
+    wanted = _corpus_settings(config)
     files = [corpora.corpora_dir() / _CORPUS_OF[k] for k in wanted if k in _CORPUS_OF]
     return [f for f in files if f.is_file()]
 
 
-def corpus_examples(pipeline: dict[str, Any]) -> tuple[list[str], list[str]]:
+def corpus_examples(config: Configuration) -> tuple[list[str], list[str]]:
     """Real training examples from the training part of the shared corpora (none when they are absent):
     everyday requests as out_of_scope, citizen letters and policy questions as
     ask_guide — each a fixed-seed sample of the size config.yml asks for, to keep classes balanced."""
     texts: list[str] = []
     labels: list[str] = []
-    wanted = _corpus_settings(pipeline)
+    wanted = _corpus_settings(config)
     sample = random.Random(11)
 
     def take(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -133,56 +133,55 @@ def general_word_frequencies() -> dict[str, int]:
 
 
 def business_words(items: dict[str, dict[str, Any]], tokenizer: Tokenizer, everyday: list[str],
-                   pipeline: dict[str, Any]) -> frozenset[str]:
+                   config: Configuration) -> frozenset[str]:
     """config.yml's `business_words` plus the words the knowledge base uses and everyday requests do not."""
     derived = derive_business_words((tokenizer.words(normalize(f)) for f in _kb_fields(items)),
                                     (tokenizer.words(t) for t in everyday), general_word_frequencies())
-    return derived | frozenset(normalize(w) for w in pipeline.get("business_words") or [])
+    return derived | frozenset(normalize(w) for w in config.business_words)
 
 
 def train_model(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-                pipeline: dict[str, Any]) -> NluModel:
+                config: Configuration) -> NluModel:
     """Train in this process (imports scikit-learn and pypinyin)."""
     words = user_words(items, department_aliases)
-    texts, labels = training_examples(data, items, pipeline)
+    texts, labels = training_examples(data, items, config)
     tokenizer = Tokenizer(words)
-    classifier = classifier_from(pipeline).fit(texts, labels, tokenizer)
+    classifier = classifier_from(config).fit(texts, labels, tokenizer)
     everyday = [t for t, label in zip(texts, labels) if label in EVERYDAY_INTENTS]
-    return NluModel(classifier, PinyinTable.build(), fingerprint(data, words, pipeline, items),
-                    business_words(items, tokenizer, everyday, pipeline), train_letter_model(pipeline, tokenizer))
+    return NluModel(classifier, PinyinTable.build(), fingerprint(data, words, config, items),
+                    business_words(items, tokenizer, everyday, config), train_letter_model(config, tokenizer))
 
 
 EVERYDAY_INTENTS = frozenset({"out_of_scope", "chitchat"})
 
 
-def classifier_from(pipeline: dict[str, Any]) -> IntentClassifier:
+def classifier_from(config: Configuration) -> IntentClassifier:
     """An untrained classifier with config.yml's `intent_classifier` settings."""
-    settings = pipeline.get("intent_classifier") or {}
-    return IntentClassifier(tuple(settings.get("char_ngrams", (1, 3))), settings.get("C", 0.5),
-                            settings.get("balance", 1.0), settings.get("min_df", 1), settings.get("nb_alpha", 0.0))
+    settings = config.intent_classifier
+    return IntentClassifier(settings.char_ngrams, settings.C, settings.balance, settings.min_df, settings.nb_alpha)
 
 
 def training_examples(data: TrainingData, items: dict[str, dict[str, Any]],
-                      pipeline: dict[str, Any]) -> tuple[list[str], list[str]]:
+                      config: Configuration) -> tuple[list[str], list[str]]:
     """Normalised texts and intents training uses: nlu_data, item names, and the corpora's training part."""
     texts = [normalize(e.text) for e in data.examples]
     labels = [e.intent for e in data.examples]
-    texts, labels = _with_item_names(texts, labels, items, pipeline.get("item_name_examples", 150))
-    real_texts, real_labels = corpus_examples(pipeline)
+    texts, labels = _with_item_names(texts, labels, items, config.item_name_examples)
+    real_texts, real_labels = corpus_examples(config)
     return texts + real_texts, labels + real_labels
 
 
 def train_model_in_child(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
-                         pipeline: dict[str, Any]) -> NluModel:
+                         config: Configuration) -> NluModel:
     """`train_model` in a fresh child process, so its libraries never load into this one."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(train_model, data, items, department_aliases, pipeline).result()
+        return pool.submit(train_model, data, items, department_aliases, config).result()
 
 
 def load_or_train(models_dir: Path, data: TrainingData, items: dict[str, dict[str, Any]],
-                  department_aliases: dict[str, str], pipeline: dict[str, Any]) -> NluModel:
+                  department_aliases: dict[str, str], config: Configuration) -> NluModel:
     """The saved model when it was trained on exactly this input, else a new one (saved for next time)."""
-    wanted = fingerprint(data, user_words(items, department_aliases), pipeline, items)
+    wanted = fingerprint(data, user_words(items, department_aliases), config, items)
     path = models_dir / f"nlu-{wanted}.pkl"
     if path.exists():
         try:
@@ -191,7 +190,7 @@ def load_or_train(models_dir: Path, data: TrainingData, items: dict[str, dict[st
                 return model
         except Exception:  # noqa: BLE001 - a damaged or outdated file is simply retrained
             pass
-    model = train_model_in_child(data, items, department_aliases, pipeline)
+    model = train_model_in_child(data, items, department_aliases, config)
     save(model, models_dir)
     return model
 

@@ -26,6 +26,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from bot.configuration import ItemMatcherConfig, ThresholdsConfig
 from bot.nlu.matcher import ItemMatcher
 from bot.nlu.pinyin import PinyinTable
 from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, strip_brackets
@@ -69,19 +70,20 @@ class ItemIndex:
 
     def __init__(self, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
                  tokenizer: Tokenizer, pinyin: PinyinTable, stop_phrases: Iterable[str] = (),
-                 extra_words: dict[str, list[str]] | None = None, settings: dict[str, Any] | None = None) -> None:
+                 extra_words: dict[str, list[str]] | None = None, settings: ItemMatcherConfig | None = None,
+                 bars: ThresholdsConfig | None = None) -> None:
         """`extra_words`: more names by item id (nlu_data's synonyms, see `synonym_words`); `settings`:
-        config.yml's `item_matcher:` block and the `thresholds:` keys min_candidate_score,
-        min_candidate_similarity and sure_candidate_score (absent: every candidate is offered)."""
-        settings = settings or {}
+        config.yml's `item_matcher:` block; `bars`: its `thresholds:` (min_candidate_score,
+        min_candidate_similarity, sure_candidate_score; None: every candidate is offered)."""
+        settings = settings or ItemMatcherConfig()
         self.tokenizer = tokenizer
         self.pinyin = pinyin
         self.text_weight = 0.4  # sample questions and summaries count less than names and aliases
-        self.matcher_weight = float(settings.get("matcher_weight", 10.0))
-        self.min_score = float(settings.get("min_candidate_score", 0.0))
-        self.citizen_boost = float(settings.get("citizen_boost", 1.5))
-        self.min_similarity = float(settings.get("min_candidate_similarity", 0.0))
-        self.sure_score = float(settings.get("sure_candidate_score", 0.0))
+        self.matcher_weight = settings.matcher_weight
+        self.citizen_boost = settings.citizen_boost
+        self.min_score = bars.min_candidate_score if bars else 0.0
+        self.min_similarity = bars.min_candidate_similarity if bars else 0.0
+        self.sure_score = bars.sure_candidate_score if bars else 0.0
         extra_words = extra_words or {}
         self.ids = list(items)
         self.names = [items[i]["name"] for i in self.ids]
@@ -142,7 +144,7 @@ class ItemIndex:
             examples.append([(s, 1.0) for s, w in names if w >= 0.9] + [(s, 0.6) for s, w in names if w < 0.9]
                             + [(w, 1.0) for w in citizen] + [(q, 0.8) for q in questions]
                             + [(m, 0.15) for m in materials])
-        self.matcher = ItemMatcher(int(settings.get("matcher_features", 80)), prepare=self._strip_stop).fit(examples)
+        self.matcher = ItemMatcher(settings.matcher_features, prepare=self._strip_stop).fit(examples)
         # One posting list per token over all three BM25 indexes (bm25s computes the weights), so a
         # query costs one concatenate and one bincount however many tokens it has.
         postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -157,9 +159,9 @@ class ItemIndex:
         self._department_positions = {k: np.array(v) for k, v in by_department.items()}
         # Themes (一件事, 全程办理指南) answer "the whole of it": a question asking for all the steps leans to them.
         self._themes = np.array([p for p, i in enumerate(self.ids) if items[i].get("steps")], dtype=np.int64)
-        cues = sorted({compact(normalize(c)) for c in settings.get("theme_cues") or []} - {""}, key=len, reverse=True)
+        cues = sorted({compact(normalize(c)) for c in settings.theme_cues} - {""}, key=len, reverse=True)
         self._theme_cues = re.compile("|".join(map(re.escape, cues))) if cues and len(self._themes) else None
-        self.theme_boost = float(settings.get("theme_boost", 1.3))
+        self.theme_boost = settings.theme_boost
 
     @staticmethod
     def _surfaces(record: dict[str, Any]) -> list[tuple[str, float]]:

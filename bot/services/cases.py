@@ -20,6 +20,7 @@ from sqlalchemy import func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.configuration import LimitsConfig
 from bot.services.importers import ImportProblem
 from bot.services.notifications import Outbox
 from bot.storage.models import case_number_key
@@ -44,16 +45,14 @@ _VERIFY_LOCK_KEY = 0x7A776361  # PostgreSQL advisory lock serialising applicant 
 class TryLimits:
     """Wrong tries allowed within TRY_WINDOW (config.yml `limits`)."""
 
-    per_sender: int = 5
-    per_case: int = 10
-    per_client: int = 30
+    per_sender: int
+    per_case: int
+    per_client: int
 
     @classmethod
-    def from_config(cls, limits: dict[str, Any] | None) -> TryLimits:
-        limits = limits or {}
-        return cls(int(limits.get("case_wrong_tries_per_sender", cls.per_sender)),
-                   int(limits.get("case_wrong_tries_per_case", cls.per_case)),
-                   int(limits.get("case_wrong_tries_per_client", cls.per_client)))
+    def from_config(cls, limits: LimitsConfig) -> TryLimits:
+        return cls(limits.case_wrong_tries_per_sender, limits.case_wrong_tries_per_case,
+                   limits.case_wrong_tries_per_client)
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ class CaseService:
     def __init__(self, database: Database, outbox: Outbox | None = None, limits: TryLimits | None = None) -> None:
         self.database = database
         self.outbox = outbox
-        self.limits = limits or TryLimits()
+        self.limits = limits or TryLimits.from_config(LimitsConfig())
 
     async def record(self, records: list[dict[str, Any]]) -> int:
         """Store status changes (checked records); returns how many were new. Repeats change nothing."""

@@ -10,12 +10,12 @@ with tickets under ever new sender ids, which a per-process count does (N worker
 from __future__ import annotations
 
 import time
-from typing import Any
 from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.configuration import LimitsConfig
 from bot.services.vocabulary import TicketKind
 from bot.storage import Database, Ticket
 
@@ -25,11 +25,10 @@ CLIENT_WINDOW_SECONDS = 3600.0
 
 class TicketQuota:
     @classmethod
-    def from_config(cls, database: Database, limits: dict[str, Any]) -> TicketQuota:
-        return cls(database, int(limits.get("tickets_per_sender_per_day", 10)),
-                   int(limits.get("tickets_per_client_per_hour", 30)))
+    def from_config(cls, database: Database, limits: LimitsConfig) -> TicketQuota:
+        return cls(database, limits.tickets_per_sender_per_day, limits.tickets_per_client_per_hour)
 
-    def __init__(self, database: Database, per_sender_per_day: int = 10, per_client_per_hour: int = 30) -> None:
+    def __init__(self, database: Database, per_sender_per_day: int, per_client_per_hour: int) -> None:
         self.database = database
         self.per_sender = per_sender_per_day
         self.per_client = per_client_per_hour

@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
+from bot.configuration import LimitsConfig, StaffConsoleConfig
 from bot.storage import AuditEntry, Database, LoginAttempt, StaffSession, StaffUser
 
 ROLES = ("admin", "supervisor", "department")
@@ -60,18 +61,16 @@ class LoginResult:
 
 @dataclass(frozen=True)
 class LoginLimits:
-    failures_per_account: int = 10
-    failures_per_address: int = 30
-    window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=15)
+    failures_per_account: int
+    failures_per_address: int
+    window: timedelta
+    lockout: timedelta
 
     @classmethod
-    def from_settings(cls, limits: dict[str, Any] | None) -> LoginLimits:
+    def from_config(cls, limits: LimitsConfig) -> LoginLimits:
         """From config.yml's `limits:` block (login_failures_per_account, ..., login_lockout_minutes)."""
-        limits = limits or {}
-        return cls(int(limits.get("login_failures_per_account", 10)), int(limits.get("login_failures_per_address", 30)),
-                   timedelta(minutes=float(limits.get("login_window_minutes", 15))),
-                   timedelta(minutes=float(limits.get("login_lockout_minutes", 15))))
+        return cls(limits.login_failures_per_account, limits.login_failures_per_address,
+                   timedelta(minutes=limits.login_window_minutes), timedelta(minutes=limits.login_lockout_minutes))
 
 
 def _hash_token(token: str) -> str:
@@ -79,10 +78,11 @@ def _hash_token(token: str) -> str:
 
 
 class StaffService:
-    def __init__(self, database: Database, session_minutes: int = 30, limits: LoginLimits | None = None) -> None:
+    def __init__(self, database: Database, console: StaffConsoleConfig | None = None,
+                 limits: LoginLimits | None = None) -> None:
         self.database = database
-        self.session_lifetime = timedelta(minutes=session_minutes)
-        self.limits = limits or LoginLimits()
+        self.session_lifetime = timedelta(minutes=(console or StaffConsoleConfig()).session_minutes)
+        self.limits = limits or LoginLimits.from_config(LimitsConfig())
 
     async def add_user(self, username: str, password: str, role: str, display_name: str = "",
                        department: str | None = None) -> None:

@@ -8,6 +8,7 @@ submission return the ticket it already made. Status runs 待受理 → 处理�
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.configuration import LimitsConfig, TicketsConfig
 from bot.services.calendar import add_working_days
 from bot.services.intake import TicketQuota
 from bot.services.notifications import Outbox
@@ -86,7 +88,7 @@ def view(ticket: Ticket, on: date | None = None, phone: str | None = None, revea
 
 
 class TicketService:
-    def __init__(self, database: Database, due_working_days: dict[str, int] | None = None,
+    def __init__(self, database: Database, due_working_days: Mapping[TicketKind, int] | None = None,
                  outbox: Outbox | None = None, cipher: FieldCipher | None = None,
                  quota: TicketQuota | None = None) -> None:
         """`cipher` encrypts contact phones at rest (`load_cipher(settings.state_dir)`); without it phones
@@ -95,9 +97,8 @@ class TicketService:
         self.database = database
         self.outbox = outbox
         self.cipher = cipher
-        self.quota = quota or TicketQuota(database)
-        self.due_working_days = {"complaint": 5, "suggestion": 10, "rectification": 5, "consultation": 1,
-                                 **(due_working_days or {})}
+        self.quota = quota or TicketQuota.from_config(database, LimitsConfig())
+        self.due_working_days = {**TicketsConfig().due_working_days, **(due_working_days or {})}
 
     async def create(self, kind: str, content: str, *, department: str, channel: str, sender: str, dedupe_key: str,
                      place: str = "", happened: str = "", phone: str = "") -> tuple[TicketView, bool]:
@@ -112,7 +113,7 @@ class TicketService:
         content, place, happened = mask_personal(content), mask_personal(place), mask_personal(happened)
         stored_phone = self.cipher.encrypt(phone) if self.cipher else phone
         opened = today()
-        due = add_working_days(opened, self.due_working_days[kind]).day
+        due = add_working_days(opened, self.due_working_days[TicketKind(kind)]).day
         for _ in range(5):  # another worker may take the same number at the same moment: take the next
             async with self.database.session() as session:
                 try:

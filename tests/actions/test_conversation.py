@@ -27,3 +27,20 @@ async def test_the_kept_message_is_used_by_the_next_turn_only(assistant) -> None
     await assistant.handle("老人证要带啥", sender)
     reply = "\n".join(m.text for m in await assistant.handle("/complain", sender))
     assert "请您具体说说发生了什么" in reply  # the old message is not taken for this complaint
+
+
+async def test_business_words_in_a_message_read_as_not_business_are_asked_about(assistant) -> None:  # type: ignore[no-untyped-def]
+    """"我对社保窗口有意见" reads as not business to the classifier, but 社保 and 窗口 are the centre's:
+    zwbot asks (with a complaint among the choices) instead of saying it cannot help."""
+    sender = f"conv-{uuid.uuid4().hex[:10]}"
+    messages = await assistant.handle("我对社保窗口有意见", sender)
+    reply = "\n".join(m.text for m in messages)
+    titles = [b["title"] for m in messages for b in m.buttons]
+    assert "您是想" in reply and "不在政务服务范围内" not in reply and "我要投诉" in titles, (reply, titles)
+    pressed = "\n".join(m.text for m in await assistant.handle(str(titles.index("我要投诉") + 1), sender))
+    assert "我来帮您登记投诉" in pressed
+
+
+async def test_an_everyday_request_is_still_declined_without_choices(assistant) -> None:  # type: ignore[no-untyped-def]
+    messages = await assistant.handle("帮我推荐一家附近好吃的火锅店", f"conv-{uuid.uuid4().hex[:10]}")
+    assert "不在政务服务范围内" in "\n".join(m.text for m in messages) and not any(m.buttons for m in messages)

@@ -21,6 +21,7 @@ async def _conversation(assistant, *texts: str) -> str:  # type: ignore[no-untyp
     ("老人证要带啥", "那要多久？", "【老年人优待证办理】办理时限"),
     ("社保卡丢了怎么补", "要多少钱", "【社会保障卡申领（补换）】收费标准"),  # alone, no business of ours
     ("老人证在哪办", "别人能代办吗", "【老年人优待证办理】申请条件"),
+    ("失业金怎么领", "退休了能办吗", "【失业保险金申领】申请条件"),  # 退休 tells who asks; it names no item here
 ])
 async def test_an_aspect_asked_alone_stays_on_the_item(assistant, first: str, follow_up: str,
                                                        answer: str) -> None:  # type: ignore[no-untyped-def]
@@ -31,6 +32,11 @@ async def test_an_aspect_asked_alone_stays_on_the_item(assistant, first: str, fo
 async def test_an_item_named_outright_switches_and_the_answer_names_it(assistant) -> None:  # type: ignore[no-untyped-def]
     reply = await _conversation(assistant, "老人证要带啥", "残疾证要多久")
     assert reply.startswith("【残疾人证办理（新办、换领）】办理时限"), reply
+
+
+async def test_a_situation_word_asked_about_itself_still_switches(assistant) -> None:  # type: ignore[no-untyped-def]
+    reply = await _conversation(assistant, "失业金怎么领", "办理退休要带什么材料")
+    assert reply.startswith("【职工基本养老保险待遇申领（办理退休）】需要准备以下"), reply
 
 
 async def test_when_two_items_fit_the_situation_zwbot_asks_which(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from bot.server import create_app, make_runner
 @asynccontextmanager
 async def served(settings: Settings, assistant: Assistant, **limits: float) -> AsyncIterator[int]:
     """The app as `zwbot run` serves it, with these limits; yields its port."""
-    tight = replace(settings, pipeline={**settings.pipeline, "limits": {**settings.pipeline["limits"], **limits}})
+    tight = replace(settings, config=settings.config.with_changes("limits", **limits))
     runner = make_runner(create_app(tight, assistant), tight)
     await runner.setup()
     site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)

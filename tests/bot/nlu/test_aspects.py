@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot.config import load_settings
+from bot.configuration import ConfigError, parse_configuration
 from bot.nlu.aspects import AspectDetector
 from tests.conftest import PROJECT_DIR, TEST_DATA
 
@@ -20,7 +21,7 @@ DEV2 = TEST_DATA / "guide_aspects_dev2.yml"  # a second outsider's development s
 
 @pytest.fixture(scope="module")
 def detector() -> AspectDetector:
-    return AspectDetector(load_settings(PROJECT_DIR).pipeline["aspects"])
+    return AspectDetector(load_settings(PROJECT_DIR).config.aspects)
 
 
 @pytest.mark.parametrize(("question", "aspect"), [
@@ -89,10 +90,10 @@ def test_a_negative_phrase_is_no_cue(detector: AspectDetector) -> None:
 
 
 def test_unknown_aspect_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown aspect"):
-        AspectDetector({"matrials": ["材料"]})
-    with pytest.raises(ValueError, match="unknown aspect"):
-        AspectDetector({"patterns": {"fees": ["钱"]}})
+    with pytest.raises(ConfigError, match="aspects.matrials：没有这个设置项"):
+        parse_configuration({"aspects": {"matrials": ["材料"]}}, "config.yml")
+    with pytest.raises(ConfigError, match="aspects.patterns.fees"):
+        parse_configuration({"aspects": {"patterns": {"fees": ["钱"]}}}, "config.yml")
 
 
 def _right(rows: list[dict], parse) -> tuple[int, int, list]:  # type: ignore[no-untyped-def]

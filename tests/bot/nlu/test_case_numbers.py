@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.config import load_settings
+from bot.configuration import CaseNumbersConfig
 from bot.nlu.case_numbers import CaseNumbers, number_key
 from tests.conftest import PROJECT_DIR
 
 
 @pytest.fixture(scope="module")
 def numbers() -> CaseNumbers:
-    return CaseNumbers(load_settings(PROJECT_DIR).pipeline["case_numbers"])
+    return CaseNumbers(load_settings(PROJECT_DIR).config.case_numbers)
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -44,7 +45,7 @@ def test_phone_digits_in_the_same_message(numbers: CaseNumbers, text: str, digit
 
 
 def test_a_centre_sets_its_own_patterns() -> None:
-    own = CaseNumbers({"patterns": [r"sx\d{6}"], "not_patterns": []})
+    own = CaseNumbers(CaseNumbersConfig(patterns=[r"sx\d{6}"], not_patterns=[]))
     assert [n.key for n in own.find("sx123456 和 xa202611200002")] == ["SX123456"]
 
 

@@ -44,7 +44,7 @@ def catalogue() -> tuple[Interpreter, dict[str, dict[str, Any]]]:
     items = {r["id"]: {k: v for k, v in r.items() if not k.startswith("_")} for r in batch.items}
     departments = {d["name"]: d["name"] for d in batch.departments}
     settings = load_settings(PROJECT_DIR)
-    return Interpreter.train(read_path(settings.nlu_data_dir), items, departments, settings.pipeline), items
+    return Interpreter.train(read_path(settings.nlu_data_dir), items, departments, settings.config), items
 
 
 def test_held_out_items_are_found_by_name_and_by_a_shortened_name(catalogue) -> None:  # type: ignore[no-untyped-def]

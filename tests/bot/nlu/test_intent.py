@@ -3,6 +3,7 @@ scope policy keeps or drops a business intent the way config.yml's bars say."""
 
 import numpy as np
 
+from bot.configuration import FallbackBar
 from bot.nlu.intent import NAMED, NO_EVIDENCE, WORDS, IntentClassifier, ScopePolicy, derive_business_words
 from bot.nlu.text import Tokenizer, normalize
 
@@ -47,8 +48,8 @@ def test_a_large_class_does_not_swallow_a_small_one_when_balanced() -> None:
 
 
 def test_scope_policy_needs_more_confidence_without_evidence() -> None:
-    policy = ScopePolicy({"default": {"threshold": 0.3, "ambiguity_threshold": 0.1, "without_evidence": 0.7},
-                          "complain": {"without_evidence": 0.4}}, BUSINESS)
+    policy = ScopePolicy({"default": FallbackBar(threshold=0.3, ambiguity_threshold=0.1, without_evidence=0.7),
+                          "complain": FallbackBar(without_evidence=0.4)}, BUSINESS)
     sure = [("ask_guide", 0.8), ("out_of_scope", 0.1)]
     unsure = [("ask_guide", 0.5), ("out_of_scope", 0.3)]
     close = [("ask_guide", 0.45), ("out_of_scope", 0.4)]
@@ -61,7 +62,7 @@ def test_scope_policy_needs_more_confidence_without_evidence() -> None:
 
 
 def test_two_business_intents_close_together_stay_business() -> None:
-    policy = ScopePolicy({"default": {"threshold": 0.3, "ambiguity_threshold": 0.2, "without_evidence": 0.3}},
+    policy = ScopePolicy({"default": FallbackBar(threshold=0.3, ambiguity_threshold=0.2, without_evidence=0.3)},
                          BUSINESS)
     assert policy.accepts([("complain", 0.45), ("ask_guide", 0.44), ("out_of_scope", 0.05)], NO_EVIDENCE)
 

@@ -87,7 +87,7 @@ def test_complaint_letters_are_routed_by_topic(held_out, assistant) -> None:  # 
     assert accuracy >= 0.82, f"topic accuracy {accuracy:.3f} on {len(letters)} held-out letters"
     topic_f1 = f1_score(expected, got, average="macro", labels=sorted(set(expected)))
     assert topic_f1 >= 0.80, f"topic macro-F1 {topic_f1:.3f}"  # a letter read as no business counts as wrong
-    mapping = assistant.settings.pipeline["letters"]["topic_departments"]
+    mapping = assistant.settings.config.letters.topic_departments
     routed = [(topic, letter.department) for topic, letter in letters if letter is not None and letter.department]
     assert len(routed) >= 0.8 * len(letters), f"{len(routed)} of {len(letters)} routed"
     right = sum(department == mapping[topic] for topic, department in routed) / len(routed)
@@ -112,7 +112,7 @@ def test_angry_letters_are_escalated_and_calm_enquiries_are_not(held_out) -> Non
 
 def test_topic_departments_are_departments_of_the_centre(assistant) -> None:  # type: ignore[no-untyped-def]
     departments = {d["name"] for d in yaml.safe_load((PROJECT_DIR / "knowledge" / "departments.yml").read_text("utf-8"))}
-    mapping = assistant.settings.pipeline["letters"]["topic_departments"]
+    mapping = assistant.settings.config.letters.topic_departments
     assert set(mapping.values()) <= departments
     assert len(mapping) == 7
 

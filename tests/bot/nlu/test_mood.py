@@ -3,11 +3,8 @@ long letters scored sentence by sentence; every mood setting of config.yml reach
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import yaml
 
-from bot.assistant import dialogue_settings
 from bot.core.mood import conversation_mood
 from bot.nlu.lexicon import MoodScorer
 from bot.nlu.text import normalize
@@ -36,7 +33,7 @@ FURIOUS = "你们这样推来推去，简直是欺负人，我真是忍无可忍
 
 
 def test_one_angry_sentence_is_not_diluted_by_a_long_polite_letter(assistant) -> None:  # type: ignore[no-untyped-def]
-    scorer = MoodScorer(assistant.settings.pipeline["mood"])
+    scorer = MoodScorer(assistant.settings.config.mood)
     calm = scorer.score(normalize(POLITE))
     angry_alone = scorer.score(normalize(FURIOUS))
     inside = scorer.score(normalize(POLITE.replace("第二次去的时候", FURIOUS + "第二次去的时候")))
@@ -46,34 +43,33 @@ def test_one_angry_sentence_is_not_diluted_by_a_long_polite_letter(assistant) ->
 
 
 def test_praise_after_an_angry_sentence_does_not_hide_it(assistant) -> None:  # type: ignore[no-untyped-def]
-    scorer = MoodScorer(assistant.settings.pipeline["mood"])
+    scorer = MoodScorer(assistant.settings.config.mood)
     assert scorer.score(normalize(FURIOUS + "不过今天那位工作人员还是谢谢了。")).escalate
 
 
 def test_escalate_at_from_config_decides_the_message_and_the_conversation(assistant) -> None:  # type: ignore[no-untyped-def]
-    mood = assistant.settings.pipeline["mood"]
+    mood = assistant.settings.config.mood
     upset = normalize("这个流程有点麻烦")
     default = MoodScorer(mood).score(upset)
     assert not default.escalate
-    lowered = MoodScorer({**mood, "escalate_at": default.score - 0.01}).score(upset)
+    lowered = MoodScorer(mood.model_copy(update={"escalate_at": default.score - 0.01})).score(upset)
     assert lowered.escalate and lowered.score == default.score
-    raised = MoodScorer({**mood, "escalate_at": 0.95}).score(normalize("为这个证我跑了三趟了"))
+    raised = MoodScorer(mood.model_copy(update={"escalate_at": 0.95})).score(normalize("为这个证我跑了三趟了"))
     assert MoodScorer(mood).score(normalize("为这个证我跑了三趟了")).escalate and not raised.escalate
 
     # The conversation's threshold is config.yml's too: it reaches bot/core/mood.py through the
     # dialogue settings the agent is built with.
     parse = {"intent": {"name": "ask_guide"}, "mood": default.as_dict(), "guide": {}}
-    strict = replace(assistant.settings, pipeline={**assistant.settings.pipeline,
-                                                    "mood": {**mood, "escalate_at": default.score - 0.01}})
-    assert conversation_mood(parse, {}, dialogue_settings(strict))[1]
-    assert not conversation_mood(parse, {}, dialogue_settings(assistant.settings))[1]
+    strict = assistant.settings.config.with_changes("mood", escalate_at=default.score - 0.01)
+    assert conversation_mood(parse, {}, strict.mood)[1]
+    assert not conversation_mood(parse, {}, assistant.settings.config.mood)[1]
 
 
 def test_conversation_weights_come_from_config(assistant) -> None:  # type: ignore[no-untyped-def]
-    settings = dialogue_settings(assistant.settings)
+    mood = assistant.settings.config.mood
     parse = {"intent": {"name": "ask_guide"}, "mood": {"score": 0.3, "escalate": False}, "guide": {}}
-    score, escalate = conversation_mood(parse, {"misses": 3}, settings)
+    score, escalate = conversation_mood(parse, {"misses": 3}, mood)
     assert not escalate
-    heavy = {**settings, "mood": {**settings["mood"], "conversation": {"per_miss": 0.2}}}
+    heavy = assistant.settings.config.with_changes("mood", conversation={"per_miss": 0.2}).mood
     heavier, escalate = conversation_mood(parse, {"misses": 3}, heavy)
     assert heavier > score and escalate

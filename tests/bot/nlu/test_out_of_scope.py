@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.configuration import read_configuration
 from bot.nlu import corpora
 from bot.nlu.evaluation import evaluate_files
 from tests.conftest import PROJECT_DIR, TEST_DATA, needs_corpora
@@ -100,8 +101,7 @@ def test_test_nlu_reports_out_of_scope_precision_and_recall(tmp_path: Path) -> N
         lines += [f"- intent: {intent}", "  examples: |", *(f"    - {t}" for t in texts)]
     test_file = tmp_path / "test.yml"
     test_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    pipeline = _load(PROJECT_DIR / "config.yml")
-    report = evaluate_files(PROJECT_DIR / "nlu_data", test_file, pipeline)
+    report = evaluate_files(PROJECT_DIR / "nlu_data", test_file, read_configuration(PROJECT_DIR / "config.yml"))
     scope = report["out_of_scope"]
     assert scope["support"] == sum(c["intent"] == "out_of_scope" for c in cases) + len(everyday)
     assert scope["recall"] >= 0.9 and scope["precision"] >= 0.9

@@ -14,8 +14,7 @@ from bot.nlu.retrieval import ItemIndex, synonym_words
 from bot.nlu.text import Tokenizer, normalize
 from tests.conftest import PROJECT_DIR
 
-PIPELINE = load_settings(PROJECT_DIR).pipeline
-SETTINGS = {**PIPELINE["item_matcher"], **{k: v for k, v in PIPELINE["thresholds"].items() if "candidate" in k}}
+CONFIG = load_settings(PROJECT_DIR).config
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,7 @@ def _items() -> dict[str, dict[str, Any]]:
 
 def _index(items: dict[str, dict[str, Any]], pinyin: PinyinTable, **extra: Any) -> ItemIndex:
     return ItemIndex(items, {}, Tokenizer(), pinyin, ["怎么办", "要什么", "办什么", "吗", "的", "了"],
-                     settings=SETTINGS, **extra)
+                     settings=CONFIG.item_matcher, bars=CONFIG.thresholds, **extra)
 
 
 def _best(index: ItemIndex, text: str) -> str | None:

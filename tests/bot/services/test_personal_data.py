@@ -96,7 +96,7 @@ async def test_unanswered_questions_keep_their_department(assistant, sender) -> 
     workflows = assistant.workflows
     turn_log = TurnLog(assistant.database)
     services = ActionServices(assistant.knowledge, workflows.cases, workflows.tickets, workflows.ratings,
-                              workflows.handoffs, assistant.agent.domain.data, assistant.agent.settings, turn_log)
+                              workflows.handoffs, assistant.agent.domain.data, assistant.agent.config, turn_log)
     department = [{"entity": "department", "value": "市民政局", "start": 0, "end": 3}]
     weak = [{"item_id": "sz-dlwj", "score": 2.8, "mention": None}]
     questions = {

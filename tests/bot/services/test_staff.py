@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.services import staff as staff_module
+from bot.configuration import LimitsConfig
 from bot.services.staff import LoginLimits, StaffService, ensure_first_admin
 from bot.storage import AuditEntry, Database, LoginAttempt
 
@@ -58,7 +59,7 @@ async def test_thirty_wrong_passwords_from_one_address_lock_that_address(staff, 
 
 
 async def test_a_right_password_clears_the_accounts_count(database) -> None:  # type: ignore[no-untyped-def]
-    staff = StaffService(database, limits=LoginLimits(failures_per_account=3))
+    staff = StaffService(database, limits=LoginLimits.from_config(LimitsConfig(login_failures_per_account=3)))
     await staff.add_user("zhao", PASSWORD, "supervisor")
     for _ in range(2):
         assert (await staff.login("zhao", "typo", "192.0.2.1")).outcome == "wrong"
