@@ -8,6 +8,7 @@ talk to an `Assistant`; they never build the pieces themselves.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
 from bot.services.cases import CaseService, TryLimits
 from bot.services.conversations import ConversationStore
+from bot.services.coordination import LocalCoordination, RedisCoordination
 from bot.services.handoff import HandoffService, StaffHours
 from bot.services.intake import TicketQuota
 from bot.services.importers import ImportBatch, read_zwbot_folder
@@ -91,7 +93,11 @@ class Assistant:
         staff = StaffService(database, config.staff_console, LoginLimits.from_config(config.limits))
         await outbox.load()
         await handoffs.load()
-        trackers = TrackerStore(ConversationStore(database, cipher), config.dialogue.tracker_idle_minutes * 60)
+        coordination = RedisCoordination.from_url(settings.redis_url) if settings.shared and settings.redis_url \
+            else LocalCoordination()
+        trackers = TrackerStore(ConversationStore(database, cipher), config.dialogue.tracker_idle_minutes * 60,
+                                coordination=coordination, shared=settings.shared,
+                                lease=config.limits.conversation_lock_seconds)
         await trackers.start()
         agent = Agent(interpreter, domain, knowledge, turn_log, workflows, config, trackers)
         report = StartupReport(imported, len(knowledge.items), train_seconds, time.perf_counter() - started)
@@ -136,16 +142,27 @@ class Assistant:
 
     async def health(self) -> dict[str, Any]:
         database_ok = await self.database.writable(self.settings.config.limits.health_write_timeout_seconds)
-        return {
+        report: dict[str, Any] = {
             "status": "ok" if database_ok else "degraded",
             "version": __version__,
+            "process": os.getpid(),  # which worker answered, with several
             "database": {"status": "ok" if database_ok else "down", "dialect": self.database.dialect},
             "knowledge_base": {"items": len(self.knowledge.items), "version": self.knowledge.version},
         }
+        coordination = self.agent.trackers.coordination
+        if isinstance(coordination, RedisCoordination):
+            # Several workers: without Redis no turn may run (its conversation lock lives there).
+            redis_ok = await coordination.ping()
+            report["redis"] = {"status": "ok" if redis_ok else "down"}
+            if not redis_ok:
+                report["status"] = "degraded"
+                log.error("Redis is unavailable: turns wait for it (the polite busy answer meanwhile)")
+        return report
 
     async def close(self) -> None:
         """Write what is still queued (turns, conversations), then let go of the database."""
         await self.agent.trackers.close()
+        await self.agent.trackers.coordination.close()
         await self.turn_log.close()
         await self.database.close()
 

@@ -52,7 +52,9 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5005, show_default=True, type=int)
-def run(host: str, port: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="工作进程数，共用同一端口（多于 1 个需要 PostgreSQL 和 Redis）")
+def run(host: str, port: int, workers: int) -> None:
     """Run the service: web chat at /, the HTTP API and every configured channel."""
     from aiohttp import web
 
@@ -61,13 +63,18 @@ def run(host: str, port: int) -> None:
     from bot.services.staff import ensure_first_admin
 
     settings = load_settings()
+    if workers > 1 and not settings.shared:
+        raise click.ClickException(
+            "多个工作进程要共用全部状态：请把 ZWBOT_DATABASE_URL 设为 PostgreSQL，并设置 ZWBOT_REDIS_URL。"
+            "使用 SQLite 或没有 Redis 时只能运行一个进程（--workers 1）。")
     try:
         listener = bind_listener(host, port)
     except AddressInUse:
         raise click.ClickException(f"端口 {host}:{port} 已被占用（可能已有一个 zwbot 在运行）。"
                                    "请先停止它，或用 --port 换一个端口。") from None
 
-    async def serve() -> None:
+    async def prepare() -> Assistant:
+        """Migrate, import, train (or load the model) and create the first admin: once, before any worker."""
         assistant = await Assistant.start(settings)
         report = assistant.report
         password_file = await ensure_first_admin(assistant.staff, settings.state_dir)
@@ -78,6 +85,10 @@ def run(host: str, port: int) -> None:
             click.echo(f"已从 {settings.knowledge_dir} 导入 {report.imported_items} 个事项")
         click.echo(f"知识库 {report.items} 个事项；NLU 训练 {report.train_seconds:.1f} 秒；"
                    f"启动用时 {report.total_seconds:.1f} 秒")
+        return assistant
+
+    async def serve(assistant: Assistant | None = None) -> None:
+        assistant = assistant or await Assistant.start(settings)
         # Everything loaded so far lives as long as the process: keep the garbage collector from
         # walking it again and again under load.
         gc.collect()
@@ -94,10 +105,22 @@ def run(host: str, port: int) -> None:
             await assistant.close()
             click.echo("zwbot 已停止：进行中的消息已处理完毕，记录已写入数据库。")
 
-    try:
-        _run(serve())
-    except KeyboardInterrupt:
-        pass
+    async def prepared_and_closed() -> None:
+        await (await prepare()).close()
+
+    async def one_worker() -> None:
+        await serve(await prepare())
+
+    if workers == 1:
+        try:
+            _run(one_worker())
+        except KeyboardInterrupt:
+            pass
+        return
+    _run(prepared_and_closed())
+    from bot.workers import supervise
+
+    supervise(workers, lambda: _run(serve()))
 
 
 @main.command()

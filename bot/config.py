@@ -28,6 +28,11 @@ class Settings:
     config: Configuration = field(default_factory=lambda: Configuration())  # config.yml, checked
 
     @property
+    def shared(self) -> bool:
+        """Several workers may serve (on this host or others): PostgreSQL holds all state, Redis coordinates."""
+        return bool(self.redis_url) and self.database_url.startswith("postgresql")
+
+    @property
     def knowledge_dir(self) -> Path:
         return self.project_dir / "knowledge"
 

@@ -122,6 +122,7 @@ class LimitsConfig(Section):
     header_timeout_seconds: float = Field(10, gt=0)
     body_timeout_seconds: float = Field(30, gt=0)
     busy_after_seconds: float = Field(4, gt=0)
+    conversation_lock_seconds: float = Field(10, gt=0)  # lease of a conversation's lock across workers
     health_write_timeout_seconds: float = Field(2, gt=0)
 
 

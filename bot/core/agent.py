@@ -30,6 +30,7 @@ from bot.core.tracker_store import TrackerStore
 from bot.nlu import Interpreter
 from bot.nlu.text import clean, has_content
 from bot.services.cases import CaseService
+from bot.services.coordination import CoordinationUnavailable
 from bot.services.handoff import HandoffService
 from bot.services.knowledge import KnowledgeBase
 from bot.services.notifications import Outbox
@@ -127,12 +128,19 @@ class Agent:
             async with asyncio.timeout(self.config.limits.busy_after_seconds):
                 async with self.trackers.lock(key):
                     return await self._turn(message, key, text, started)
+        except CoordinationUnavailable:
+            log.error("turn of %s… not handled: Redis (the conversation locks) is unavailable", message.sender_id[:6])
+            return [self._busy(message, text, started)]
         except (TimeoutError, SQLAlchemyError, OSError):
             log.warning("turn of %s… not handled: the database is unavailable", message.sender_id[:6], exc_info=True)
-            busy = self.domain.render("utter_busy", {"phone": self.knowledge.centre.get("phone", "")})
-            self._log(message, text, {"intent": {"name": "busy"}}, Tracker(message.sender_id, message.channel),
-                      [busy], False, started, "fallback")
-            return [busy]
+            return [self._busy(message, text, started)]
+
+    def _busy(self, message: UserMessage, text: str, started: float) -> BotMessage:
+        """The polite busy answer; the conversation stays where it was, so the message can be sent again."""
+        busy = self.domain.render("utter_busy", {"phone": self.knowledge.centre.get("phone", "")})
+        self._log(message, text, {"intent": {"name": "busy"}}, Tracker(message.sender_id, message.channel),
+                  [busy], False, started, "fallback")
+        return busy
 
     async def _turn(self, message: UserMessage, key: tuple[str, str], text: str, started: float) -> list[BotMessage]:
         handoff = await self.workflows.handoffs.open_for(message.channel, message.sender_id)

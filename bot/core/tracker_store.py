@@ -7,8 +7,11 @@ question pending) is written before its answer leaves; other changes (the item t
 buttons or the rating just offered) are written in the background within `flush_interval` seconds.
 Conversations idle for longer than `idle_seconds` start afresh.
 
-One process owns the table (several workers come with Redis locks): so a conversation the table did
-not hold at start-up, and that this process has not written, is new, and costs no database read.
+With one process, that process owns the table: a conversation the table did not hold at start-up,
+and that this process has not written, is new, and costs no database read. With several workers
+(`shared`), any worker may have written last: every turn reads the conversation from the table and
+writes it back before its answer leaves, under the conversation's lock held in Redis
+(bot/services/coordination.py), so a citizen's messages are handled one at a time on whichever worker.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.services.conversations import ConversationKey, ConversationStore
+from bot.services.coordination import Coordination, LocalCoordination
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +42,17 @@ def _durable_copy(slots: dict[str, Any]) -> dict[str, Any]:
 
 class TrackerStore:
     def __init__(self, store: ConversationStore | None, idle_seconds: float = 7200,
-                 max_cached: int = 100_000, flush_interval: float = 0.2, flush_batch: int = 50) -> None:
-        """`store` None keeps conversations in memory only (tests of the core without a database)."""
+                 max_cached: int = 100_000, flush_interval: float = 0.2, flush_batch: int = 50,
+                 coordination: Coordination | None = None, shared: bool = False, lease: float = 10.0) -> None:
+        """`store` None keeps conversations in memory only (tests of the core without a database).
+        `shared`: other workers use the same table (needs `store` and a shared `coordination`); `lease`:
+        how long a worker that died mid-turn keeps its citizen waiting."""
+        if shared and store is None:
+            raise ValueError("a shared tracker store needs the conversations table")
         self.store = store
+        self.coordination: Coordination = coordination or LocalCoordination()
+        self.shared = shared
+        self.lease = lease
         self.idle_seconds = idle_seconds
         self.max_cached = max_cached
         self.flush_interval = flush_interval
@@ -48,13 +60,14 @@ class TrackerStore:
         self._cache: OrderedDict[ConversationKey, tuple[float, dict[str, Any]]] = OrderedDict()
         self._dirty: dict[ConversationKey, dict[str, Any]] = {}
         self._stored: set[ConversationKey] = set()  # in the table and not in the cache: read on demand
-        self._locks: dict[ConversationKey, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()
 
     async def get(self, key: ConversationKey) -> dict[str, Any]:
         """A copy of the conversation's slots ({} for a new or long-idle conversation); changing it
         changes nothing kept until it is saved."""
+        if self.shared:
+            return await self._load_shared(key)
         entry = self._cache.get(key)
         if entry is None and key in self._dirty:  # evicted from the cache before its background write
             entry = (time.monotonic(), self._dirty[key])
@@ -73,6 +86,9 @@ class TrackerStore:
     async def save(self, key: ConversationKey, slots: dict[str, Any]) -> None:
         """Keep `slots`. When a durable slot differs from the one kept so far the write reaches the
         database before this returns (and raises if it cannot: the caller must not claim the turn happened)."""
+        if self.shared and self.store is not None:
+            await self.store.save({key: slots})  # the next message may reach another worker
+            return
         entry = self._cache.get(key)
         kept = entry[1] if entry is not None else self._dirty.get(key, {})
         if self.store is not None and any(slots.get(name) != kept.get(name) for name in DURABLE_SLOTS):
@@ -89,22 +105,24 @@ class TrackerStore:
             evicted, _ = self._cache.popitem(last=False)
             self._stored.add(evicted)
 
+    async def _load_shared(self, key: ConversationKey) -> dict[str, Any]:
+        assert self.store is not None
+        loaded = await self.store.load(key)
+        if loaded is None:
+            return {}
+        slots, written = loaded
+        return slots if (datetime.now(timezone.utc) - written).total_seconds() <= self.idle_seconds else {}
+
     @asynccontextmanager
     async def lock(self, key: ConversationKey) -> AsyncIterator[None]:
-        """Hold while handling a message of `key`: the next one of that sender waits its turn."""
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(key, None)
+        """Hold while handling a message of `key`: the next one of that sender waits its turn (on any
+        worker; CoordinationUnavailable when the shared locks cannot be reached)."""
+        async with self.coordination.lock(f"conversation:{key[0]}:{key[1]}", self.lease, wait=self.lease):
+            yield
 
     async def start(self) -> None:
         """Learn which conversations the table holds that are recent enough to go on; start writing."""
-        if self.store is None:
+        if self.store is None or self.shared:
             return
         self._stored = set(await self.store.recent(self.idle_seconds))
         if self._task is None:

@@ -26,17 +26,20 @@ def free_port() -> int:
 class ZwbotProcess:
     """One `zwbot run` on a free port, with its own state folder and the given database."""
 
-    def __init__(self, database_url: str, state_dir: Path, port: int | None = None, env: dict[str, str] | None = None):
+    def __init__(self, database_url: str, state_dir: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, ZWBOT_DATABASE_URL=database_url, ZWBOT_STATE_DIR=str(state_dir),
                         ZWBOT_HOME=str(PROJECT_DIR), **(env or {}))
+        self.args = args
         self.process: subprocess.Popen[str] | None = None
 
     def start(self, wait: bool = True) -> ZwbotProcess:
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(self.port)],
+        # A session of its own: stopping the test stops every worker it forked too.
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(self.port), *self.args],
                                         cwd=PROJECT_DIR, env=self.env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, text=True, start_new_session=True)
         if wait:
             self.wait_ready()
         return self
@@ -88,6 +91,9 @@ class ZwbotProcess:
         return self.process.returncode, out, err
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait(10)

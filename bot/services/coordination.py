@@ -1,0 +1,130 @@
+"""What several zwbot workers agree on: whose turn it is in a conversation, and what was seen already.
+
+- `lock(key, lease)`: one holder at a time across every worker. A lease bounds how long a holder that
+  died (SIGKILL, lost host) keeps others waiting: its lock expires by itself after `lease` seconds.
+- `first_time(key, ttl)`: True for the first caller only, for `ttl` seconds (delivery dedupe of the
+  platforms' retries, which may reach another worker).
+
+`LocalCoordination` is for one process (asyncio only); `RedisCoordination` shares the same through
+Redis (redis-py's lock, SET NX EX), for `zwbot run --workers N` and several hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # redis is imported only by a process that coordinates with others
+    from redis.asyncio import Redis
+
+
+class CoordinationUnavailable(Exception):
+    """The shared coordination (Redis) cannot be reached: no turn may run without its lock."""
+
+
+class Coordination(Protocol):
+    def lock(self, key: str, lease: float, wait: float) -> AbstractAsyncContextManager[None]:
+        """Hold `key` (waiting at most `wait` seconds: TimeoutError); released on exit or after `lease`."""
+        ...
+
+    async def first_time(self, key: str, ttl: float) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalCoordination:
+    """One process: an asyncio lock per key, and a dict of keys seen with their expiry."""
+
+    def __init__(self, max_seen: int = 100_000) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._seen: dict[str, float] = {}
+        self.max_seen = max_seen
+
+    @asynccontextmanager
+    async def lock(self, key: str, lease: float, wait: float) -> AsyncIterator[None]:
+        # One process cannot die and leave its lock behind, so the lease is not needed here.
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(wait):
+                await lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(key, None)
+
+    async def first_time(self, key: str, ttl: float) -> bool:
+        now = time.monotonic()
+        if self._seen.get(key, 0.0) > now:
+            return False
+        self._seen[key] = now + ttl
+        if len(self._seen) > self.max_seen:  # drop the expired, then the oldest
+            self._seen = {k: until for k, until in self._seen.items() if until > now}
+            while len(self._seen) > self.max_seen:
+                self._seen.pop(next(iter(self._seen)))
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisCoordination:
+    """Several workers: locks and seen-keys in Redis under `prefix`."""
+
+    def __init__(self, redis: Redis, prefix: str = "zwbot:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisCoordination:
+        from redis.asyncio import Redis
+
+        return cls(Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+
+    @asynccontextmanager
+    async def lock(self, key: str, lease: float, wait: float) -> AsyncIterator[None]:
+        from redis.exceptions import LockError, RedisError
+
+        lock = self.redis.lock(f"{self.prefix}lock:{key}", timeout=lease, sleep=0.02, blocking_timeout=wait,
+                               thread_local=False)
+        try:
+            acquired = await lock.acquire()
+        except (RedisError, OSError) as error:
+            raise CoordinationUnavailable(str(error)) from error
+        if not acquired:
+            raise TimeoutError(f"{key} is held by another worker")
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                pass  # the lease ran out first (a very slow turn): the lock is already free
+            except (RedisError, OSError):
+                pass  # Redis went away: the lease frees the lock when it comes back
+
+    async def first_time(self, key: str, ttl: float) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            return bool(await self.redis.set(f"{self.prefix}seen:{key}", b"1", nx=True, px=max(int(ttl * 1000), 1)))
+        except (RedisError, OSError) as error:
+            raise CoordinationUnavailable(str(error)) from error
+
+    async def ping(self) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.redis.aclose()
