@@ -99,6 +99,11 @@ class Workflows:
     outbox: Outbox
 
 
+# The slots the engine itself keeps (actions' slots are checked as they are returned).
+ENGINE_SLOTS = frozenset({"form", "paused_forms", "offered", "unclear_message", "mood", "mood_history", "asked_items",
+                          "upset_offered", "rating_pending", "rating_subject", "rating_department"})
+
+
 class Agent:
     def __init__(self, interpreter: Interpreter, domain: Domain, knowledge: KnowledgeBase, turn_log: TurnLog,
                  workflows: Workflows, config: Configuration, trackers: TrackerStore | None = None) -> None:
@@ -108,6 +113,9 @@ class Agent:
         self.turn_log = turn_log
         self.workflows = workflows
         self.config = config
+        missing = ENGINE_SLOTS - domain.slots
+        if missing:  # checked at start, not found out in the middle of a citizen's conversation
+            raise ValueError(f"domain.yml: slots 缺少引擎使用的 {', '.join(sorted(missing))}")
         self.trackers = trackers or TrackerStore(None, config.dialogue.tracker_idle_minutes * 60)
         self.actions: dict[str, Action] = builtin_actions()
 

@@ -34,7 +34,7 @@ class RatingService:
         self.tickets = tickets
 
     async def rate(self, level: int, *, subject: str, channel: str, sender: str, reason: str = "",
-                   department: str = "市政务服务中心", dedupe_key: str) -> TicketView | None:
+                   department: str, dedupe_key: str) -> TicketView | None:
         """Store the one rating of `subject`; for 不满意/非常不满意 also open (once) a 差评整改 ticket and
         return it. Raises AlreadyRated when `subject` was rated before (by anyone): nothing changes.
 

@@ -45,3 +45,14 @@ async def test_only_what_an_action_returns_changes_the_conversation(assistant, s
     assert after["aspect"] == "fee"
     assert after.get("item_id") == before.get("item_id")
     assert after.get("asked_items") == before.get("asked_items")
+
+
+def test_a_domain_without_the_engines_slots_is_refused_at_start(assistant) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.core.agent import Agent
+
+    agent = assistant.agent
+    lacking = replace(agent.domain, slots=agent.domain.slots - {"mood_history"})
+    with pytest.raises(ValueError, match="mood_history"):
+        Agent(agent.interpreter, lacking, agent.knowledge, agent.turn_log, agent.workflows, agent.config)

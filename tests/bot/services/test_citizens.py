@@ -64,7 +64,7 @@ async def a_citizen_with_history(http, assistant, sender: str) -> str:  # type: 
     await assistant.workflows.handoffs.release(handoff_id, "staff1")
     await assistant.workflows.cases.subscribe("XA209901010007", "rest", sender)
     await assistant.workflows.ratings.rate(4, subject=f"handoff:{handoff_id}", channel="rest", sender=sender,
-                                           reason=f"工作人员很耐心 {tag}", dedupe_key=f"rating-{sender}")
+                                           reason=f"工作人员很耐心 {tag}", department="市民政局", dedupe_key=f"rating-{sender}")
     await say(http, sender, f"我还想再问问 {tag}")  # an open form or conversation is kept in the tracker store
     await assistant.turn_log.flush()
     await assistant.agent.trackers.flush()

@@ -117,7 +117,7 @@ async def test_unanswered_questions_keep_their_department(assistant, sender) -> 
 
 async def test_a_rating_reason_is_masked(assistant, sender) -> None:  # type: ignore[no-untyped-def]
     ticket = await assistant.workflows.ratings.rate(1, subject=f"answer:{sender}", channel="rest", sender=sender,
-                                                    reason=f"让我报身份证{ID_CARD}", dedupe_key=f"rating-{sender}")
+                                                    reason=f"让我报身份证{ID_CARD}", department="市民政局", dedupe_key=f"rating-{sender}")
     async with assistant.database.reader() as session:
         rating = await session.scalar(select(Rating).where(Rating.sender == sender))
     assert rating.reason == "让我报身份证610102************"

@@ -15,11 +15,12 @@ async def test_a_subject_takes_one_rating(database) -> None:  # type: ignore[no-
     tickets = TicketService(database)
     ratings = RatingService(database, tickets)
     first = await ratings.rate(1, subject="ticket:TS20261201-0001", channel="rest", sender="a", reason="没解决",
-                               dedupe_key="k1")
+                               department="市民政局", dedupe_key="k1")
     assert first is not None and first.kind == "rectification"
     for sender, level in (("a", 5), ("b", 1)):  # again, or from anyone else
         with pytest.raises(AlreadyRated):
-            await ratings.rate(level, subject="ticket:TS20261201-0001", channel="rest", sender=sender, dedupe_key="k2")
+            await ratings.rate(level, subject="ticket:TS20261201-0001", channel="rest", sender=sender, department="市民政局",
+                                dedupe_key="k2")
     async with database.reader() as session:
         assert await session.scalar(select(func.count()).select_from(Rating)) == 1
     assert len(await tickets.list()) == 1

@@ -96,7 +96,7 @@ async def test_ratings_stats_and_rectification(database) -> None:  # type: ignor
     ratings = RatingService(database, tickets)
     for n, level in enumerate((5, 5, 4, 3, 2, 1)):
         ticket = await ratings.rate(level, subject=f"answer:{n}", channel="rest", sender=f"u{n}", reason="排队太久",
-                                    dedupe_key=f"r{n}")
+                                    department="市民政局", dedupe_key=f"r{n}")
         assert (ticket is not None) == (level <= 2)
     stats = await ratings.stats()
     assert stats.total == 6 and stats.counts["非常满意"] == 2 and stats.satisfaction_rate == round(4 / 6, 4)
