@@ -26,7 +26,7 @@ from bot.nlu.model import load_or_train
 from bot.nlu.training_data import read_path
 from bot.services.cases import CaseService, TryLimits
 from bot.services.conversations import ConversationStore
-from bot.services.coordination import LocalCoordination, RedisCoordination
+from bot.services.coordination import Coordination, LocalCoordination, RedisCoordination
 from bot.services.handoff import HandoffService, StaffHours
 from bot.services.intake import TicketQuota
 from bot.services.importers import ImportBatch, read_zwbot_folder
@@ -139,6 +139,12 @@ class Assistant:
     async def last_message_at(self, channel: str, sender: str) -> datetime | None:
         """When the citizen last wrote on `channel` (None: never)."""
         return await self.turn_log.last_message_at(channel, sender)
+
+    @property
+    def shared(self) -> Coordination | None:
+        """The workers' coordination when several may serve (PostgreSQL and Redis), else None."""
+        coordination = self.agent.trackers.coordination
+        return coordination if isinstance(coordination, RedisCoordination) else None
 
     async def health(self) -> dict[str, Any]:
         database_ok = await self.database.writable(self.settings.config.limits.health_write_timeout_seconds)

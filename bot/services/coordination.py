@@ -4,6 +4,8 @@
   died (SIGKILL, lost host) keeps others waiting: its lock expires by itself after `lease` seconds.
 - `first_time(key, ttl)`: True for the first caller only, for `ttl` seconds (delivery dedupe of the
   platforms' retries, which may reach another worker).
+- `put(key, value, ttl)` / `get(key)`: a small value every worker can read for `ttl` seconds (the
+  passive answer to a delivery, for a retry that reaches another worker).
 
 `LocalCoordination` is for one process (asyncio only); `RedisCoordination` shares the same through
 Redis (redis-py's lock, SET NX EX), for `zwbot run --workers N` and several hosts.
@@ -32,6 +34,10 @@ class Coordination(Protocol):
 
     async def first_time(self, key: str, ttl: float) -> bool: ...
 
+    async def put(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
     async def close(self) -> None: ...
 
 
@@ -41,6 +47,7 @@ class LocalCoordination:
     def __init__(self, max_seen: int = 100_000) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._seen: dict[str, float] = {}
+        self._values: dict[str, tuple[float, bytes]] = {}
         self.max_seen = max_seen
 
     @asynccontextmanager
@@ -70,6 +77,16 @@ class LocalCoordination:
             while len(self._seen) > self.max_seen:
                 self._seen.pop(next(iter(self._seen)))
         return True
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        self._values[key] = (time.monotonic() + ttl, value)
+        if len(self._values) > self.max_seen:
+            now = time.monotonic()
+            self._values = {k: kept for k, kept in self._values.items() if kept[0] > now}
+
+    async def get(self, key: str) -> bytes | None:
+        kept = self._values.get(key)
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
     async def close(self) -> None:
         return None
@@ -117,6 +134,23 @@ class RedisCoordination:
             return bool(await self.redis.set(f"{self.prefix}seen:{key}", b"1", nx=True, px=max(int(ttl * 1000), 1)))
         except (RedisError, OSError) as error:
             raise CoordinationUnavailable(str(error)) from error
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self.redis.set(f"{self.prefix}value:{key}", value, px=max(int(ttl * 1000), 1))
+        except (RedisError, OSError) as error:
+            raise CoordinationUnavailable(str(error)) from error
+
+    async def get(self, key: str) -> bytes | None:
+        from redis.exceptions import RedisError
+
+        try:
+            value = await self.redis.get(f"{self.prefix}value:{key}")
+        except (RedisError, OSError) as error:
+            raise CoordinationUnavailable(str(error)) from error
+        return None if value is None else value if isinstance(value, bytes) else str(value).encode()
 
     async def ping(self) -> bool:
         from redis.exceptions import RedisError

@@ -150,7 +150,7 @@ def _notice_for(message: WeChatMessage) -> str | None:
 async def _answer(request: web.Request, message: WeChatMessage) -> str | None:
     """The passive reply (first part), or None when there is none or the answer goes by the API."""
     return await request.app[REPLIES].answer(message.delivery_key, message.source,
-                                             lambda: _turn(request.app, message))
+                                             lambda: _turn(request.app, message), request.app[ASSISTANT].shared)
 
 
 async def _turn(app: web.Application, message: WeChatMessage) -> list[str]:

@@ -79,7 +79,8 @@ async def receive(request: web.Request) -> web.Response:
     except MalformedPush as error:
         return web.Response(status=400, text=str(error))
     fan = str(push["sender_id"])
-    first = await request.app[REPLIES].answer(delivery_key(push), fan, lambda: _turn(request.app, push))
+    first = await request.app[REPLIES].answer(delivery_key(push), fan, lambda: _turn(request.app, push),
+                                              request.app[ASSISTANT].shared)
     if first is None:
         return web.Response(text="")  # Weibo's "no reply": it neither shows anything nor retries
     return web.json_response(passive_reply(push, first))
