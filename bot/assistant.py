@@ -32,7 +32,7 @@ from bot.services.intake import TicketQuota
 from bot.services.importers import ImportBatch, read_zwbot_folder
 from bot.services.importers.citizen_words import FILE_NAME as CITIZEN_WORDS, read_citizen_words
 from bot.services.knowledge import KnowledgeBase, KnowledgeService
-from bot.services.live import LiveHub
+from bot.services.live import LiveHub, RedisRelay
 from bot.services.notifications import Outbox
 from bot.services.ratings import RatingService
 from bot.services.staff import LoginLimits, StaffService
@@ -81,14 +81,17 @@ class Assistant:
         domain = Domain.load(settings.domain_path)
         cipher = load_cipher(settings.state_dir)
         live = LiveHub()
-        outbox = Outbox(database, live)
+        relay = RedisRelay(settings.redis_url, live) if settings.shared and settings.redis_url else None
+        if relay is not None:
+            await relay.start()
+        outbox = Outbox(database, live, shared=settings.shared)
         config = settings.config
         cases = CaseService(database, outbox, TryLimits.from_config(config.limits))
         turn_log = TurnLog(database)
         turn_log.start()
         tickets = TicketService(database, config.tickets.due_working_days, outbox, cipher,
                                 TicketQuota.from_config(database, config.limits))
-        handoffs = HandoffService(database, live, outbox, staff_hours(config.staff_hours))
+        handoffs = HandoffService(database, live, outbox, staff_hours(config.staff_hours), shared=settings.shared)
         workflows = Workflows(cases, tickets, RatingService(database, tickets), handoffs, outbox)
         staff = StaffService(database, config.staff_console, LoginLimits.from_config(config.limits))
         await outbox.load()
@@ -169,6 +172,8 @@ class Assistant:
         """Write what is still queued (turns, conversations), then let go of the database."""
         await self.agent.trackers.close()
         await self.agent.trackers.coordination.close()
+        if self.live.relay is not None:
+            await self.live.relay.close()
         await self.turn_log.close()
         await self.database.close()
 

@@ -41,8 +41,11 @@ class StaffHours:
 
 
 class HandoffService:
-    def __init__(self, database: Database, live: LiveHub, outbox: Outbox, hours: StaffHours | None = None) -> None:
+    def __init__(self, database: Database, live: LiveHub, outbox: Outbox, hours: StaffHours | None = None,
+                 shared: bool = False) -> None:
+        """`shared`: other workers open and release hand-offs too, so every turn asks the database."""
         self.database = database
+        self.shared = shared
         self.live = live
         self.outbox = outbox
         self.hours = hours or StaffHours()
@@ -62,6 +65,10 @@ class HandoffService:
 
     async def open_for(self, channel: str, sender: str) -> int | None:
         """The id of the hand-off that owns this conversation now, if any (the bot must stay silent)."""
+        if self.shared:
+            async with self.database.reader() as session:
+                return await session.scalar(select(Handoff.id).where(
+                    Handoff.channel == channel, Handoff.sender == sender, Handoff.status.in_(OPEN)).limit(1))
         return (await self._open_index()).get((channel, sender))
 
     async def open(self, channel: str, sender: str, reason: str, department: str | None,

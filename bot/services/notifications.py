@@ -2,6 +2,7 @@
 
 Services add `Notification` rows in their own transactions and then `mark` the recipient; a turn
 asks `waiting` (a set lookup, no database) before collecting, so the hot path stays free of queries.
+With several workers (`shared`) another worker may have added the row, so a turn always asks the table.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from bot.storage import Database, Notification
 
 
 class Outbox:
-    def __init__(self, database: Database, live: LiveHub) -> None:
+    def __init__(self, database: Database, live: LiveHub, shared: bool = False) -> None:
         self.database = database
         self.live = live
+        self.shared = shared
         self._waiting: set[tuple[str, str]] | None = None
 
     async def load(self) -> None:
@@ -40,7 +42,7 @@ class Outbox:
     async def collect(self, channel: str, sender: str | None = None) -> list[Notification]:
         """Undelivered notifications of a channel (of one sender), oldest first; marked delivered."""
         recipients = await self._recipients()
-        if sender is not None and (channel, sender) not in recipients:
+        if sender is not None and (channel, sender) not in recipients and not self.shared:
             return []
         async with self.database.session() as session, session.begin():
             query = select(Notification).where(Notification.channel == channel, Notification.delivered.is_(False))

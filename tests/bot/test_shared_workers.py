@@ -1,5 +1,5 @@
-"""Two workers on one PostgreSQL database and one Redis: a citizen's conversation goes on whichever
-worker takes the next message (runs in the suite's PostgreSQL pass; SQLite is one process only)."""
+"""Two workers on one PostgreSQL database and one Redis: a citizen's conversation, a hand-off and a staff
+reply work whichever worker each step reaches (runs in the suite's PostgreSQL pass; SQLite is one process only)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,27 @@ async def test_a_follow_up_on_the_other_worker_stays_on_the_item(two_workers) ->
     await two_workers[0].handle("老人证要带啥", sender)
     reply = "\n".join(m.text for m in await two_workers[1].handle("那要多久？", sender))
     assert reply.startswith("【老年人优待证办理】办理时限"), reply
+
+
+async def test_a_staff_reply_on_one_worker_reaches_the_citizen_on_the_other(two_workers) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.services.live import citizen_topic
+
+    console, chat = two_workers  # staff work on the first worker; the citizen's page is on the second
+    sender = f"shared-{uuid.uuid4().hex[:10]}"
+    assert "转接人工客服" in "\n".join(m.text for m in await chat.handle("转人工", sender))
+    handoff_id = await console.workflows.handoffs.open_for("rest", sender)
+    assert handoff_id is not None
+    assert not await chat.handle("我的社保卡丢了", sender)  # staff own it now: the bot stays quiet there too
+    assert chat.live.relay is not None
+    await asyncio.wait_for(chat.live.relay.subscribed.wait(), 5)
+    async with chat.live.subscribe(citizen_topic("rest", sender)) as page:
+        await console.workflows.handoffs.reply(handoff_id, "wang", "您好，社保卡补办请带身份证到3号窗口")
+        event = await asyncio.wait_for(page.get(), 5)
+    assert event["type"] == "notification"
+    told = [notice.message.text for notice in await chat.notifications("rest", sender)]
+    assert any("社保卡补办请带身份证到3号窗口" in text for text in told), told
+    await console.workflows.handoffs.release(handoff_id, "wang")
+    reply = "\n".join(m.text for m in await chat.handle("老人证要带啥", sender))
+    assert reply.startswith("【老年人优待证办理】")  # given back: the bot answers on the other worker again
