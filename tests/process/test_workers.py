@@ -4,6 +4,7 @@ started again while the other serves on, and a citizen's conversation survives i
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,3 +84,61 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "bot", "run", "--workers", "2", "--port", "0"], cwd=PROJECT_DIR,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "只能运行一个进程" in result.stderr and "Traceback" not in result.stderr
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, so it can be stopped and started again."""
+
+    def __init__(self) -> None:
+        from tests.process.running import free_port
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG":
+                return
+            time.sleep(0.1)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+def test_redis_stopped_means_no_turn_and_service_comes_back_by_itself(database_url: str, tmp_path: Path) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL (this is the SQLite pass)")
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = PrivateRedis()
+    redis.start()
+    workers = ZwbotProcess(database_url, tmp_path / "state", env={"ZWBOT_REDIS_URL": redis.url},
+                           args=("--workers", "2"))
+    try:
+        workers.start()
+        assert "哪个部门或窗口" in workers.say("w-redis", "我要投诉，窗口工作人员态度恶劣，让我跑了三趟")
+        redis.stop()
+        status, report = workers.get("/health")
+        assert status == 503 and report["redis"]["status"] == "down"
+        busy = workers.say("w-redis", "二楼3号窗口")
+        assert "系统繁忙" in busy  # no turn without its lock: the answer is kept for when Redis is back
+        redis.start()
+        deadline = time.monotonic() + 60
+        while workers.get("/health")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert workers.get("/health")[0] == 200, workers.get("/health")
+        assert "什么时间" in workers.say("w-redis", "二楼3号窗口")  # the form goes on where it was
+    finally:
+        workers.stop()
+        redis.stop()
+    assert workers.process is not None and workers.process.stderr is not None
+    assert "Redis" in workers.process.stderr.read()  # the logs say why
