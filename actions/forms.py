@@ -186,7 +186,9 @@ class Form(Action):
         if intent == self.own_intent or self.looks_like_answer(slot, text):
             return False
         numbered = any(tracker.entity(name) for name in ("case_no", "ticket_no"))
-        return (intent in OTHER_BUSINESS and asks_something(text)) or (intent in SWITCHES and numbered)
+        # "老人证在哪办" asks without a question mark: a guide question naming an item outright is one too.
+        named = intent == "ask_guide" and any(c.get("mention") for c in (tracker.guide.get("candidates") or [])[:1])
+        return (intent in OTHER_BUSINESS and (asks_something(text) or named)) or (intent in SWITCHES and numbered)
 
     async def _correct(self, dispatcher: Dispatcher, tracker: Tracker, services: Services,
                        form: dict[str, Any]) -> bool:

@@ -124,6 +124,47 @@ def run(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
+@click.option("--url", default="http://127.0.0.1:5005", show_default=True, help="正在运行的 zwbot（仅限本机）")
+@click.option("--citizens", default=200, show_default=True, type=click.IntRange(1, 2000), help="模拟群众人数")
+@click.option("--concurrency", default=200, show_default=True, type=click.IntRange(min=1), help="同时在线的人数")
+@click.option("--seconds", default=300.0, show_default=True, type=click.FloatRange(1, 3600), help="最长运行时间")
+@click.option("--json", "as_json", is_flag=True)
+def loadtest(url: str, citizens: int, concurrency: int, seconds: float, as_json: bool) -> None:
+    """Simulate citizens over WeChat's wire format against a running zwbot, then check what it kept.
+
+    The running zwbot and this command need the same ZWBOT_WECHAT_TOKEN, ZWBOT_WECHAT_AES_KEY and
+    ZWBOT_WECHAT_APPID (safe mode) and the same ZWBOT_DATABASE_URL; exit status 1 when a check fails."""
+    from bot.channels.wechat.settings import wechat_settings
+    from bot.loadtest import LoadTestError, format_report, run_load
+    from bot.services.tickets import TicketService
+    from bot.services.vocabulary import TicketKind
+
+    settings = load_settings()
+    wechat = wechat_settings(settings)
+    if wechat is None or not wechat.aes_key or not wechat.app_id:
+        raise click.ClickException("压力测试按微信安全模式发送消息：请设置与被测 zwbot 相同的 ZWBOT_WECHAT_TOKEN、"
+                                   "ZWBOT_WECHAT_AES_KEY 和 ZWBOT_WECHAT_APPID")
+
+    async def tickets_of(openids: list[str]) -> dict[str, list[str]]:
+        async def numbers(database):  # type: ignore[no-untyped-def]
+            return await TicketService(database).numbers_of("wechat", openids, TicketKind.COMPLAINT)
+
+        return await _with_database(numbers)
+
+    try:
+        report = _run(run_load(url, citizens, concurrency, seconds, wechat.token, wechat.aes_key, wechat.app_id,
+                               tickets_of))
+    except LoadTestError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        click.echo(format_report(report))
+    if not report.passed:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--sender", default="shell", show_default=True)
 def shell(sender: str) -> None:
     """Chat with zwbot in the terminal."""

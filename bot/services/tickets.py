@@ -189,6 +189,19 @@ class TicketService:
                 query = query.where(Ticket.department == department)
             return [self._view(t) for t in (await session.scalars(query)).all()]
 
+    async def numbers_of(self, channel: str, senders: builtins.list[str],
+                         kind: TicketKind) -> dict[str, builtins.list[str]]:
+        """{sender: the numbers of their tickets of `kind`}, for the senders that have any."""
+        found: dict[str, builtins.list[str]] = {}
+        async with self.database.reader() as session:
+            for start in range(0, len(senders), 500):
+                rows = (await session.execute(select(Ticket.sender, Ticket.number).where(
+                    Ticket.channel == channel, Ticket.kind == kind,
+                    Ticket.sender.in_(senders[start:start + 500])).order_by(Ticket.id))).all()
+                for sender, number in rows:
+                    found.setdefault(sender, []).append(number)
+        return found
+
     async def events(self, number: str) -> builtins.list[TicketEvent]:
         async with self.database.session() as session:
             ticket = await session.scalar(select(Ticket).where(Ticket.number == number.upper()))

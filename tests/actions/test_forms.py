@@ -46,6 +46,7 @@ def _scripts(token: str) -> list[Script]:
 # (message, what its answer says): each is clearly not an answer to any of the forms' questions.
 INTERRUPTIONS = {
     "guide question": ("对了，老人证要带什么", "【老年人优待证办理】需要准备以下"),
+    "guide question, no question mark": ("老人证在哪办", "【老年人优待证办理】"),
     "about the form": ("为什么要问这个", ""),
     "everyday request": ("帮我推荐一家附近的火锅店", "不在政务服务范围内"),
     "progress query": ("顺便查一下XA202609300001的进度，尾号5678", "受理编号 XA202609300001"),
