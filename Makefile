@@ -1,4 +1,4 @@
-.PHONY: run test lint bench
+.PHONY: run test lint bench loadtest
 PORT ?= 5005
 
 run:  ## install and start zwbot with the Xi'an sample data (SQLite) at http://127.0.0.1:$(PORT)/
@@ -17,3 +17,7 @@ bench:  ## measure speed and memory on this machine (installs wrk, the load gene
 	scripts/setup.sh
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/zwbot bench
+
+loadtest:  ## 200 simulated WeChat citizens against a zwbot started for it (two workers on PostgreSQL + Redis)
+	scripts/setup.sh
+	scripts/loadtest.sh

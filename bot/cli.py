@@ -128,8 +128,10 @@ def run(host: str, port: int, workers: int) -> None:
 @click.option("--citizens", default=200, show_default=True, type=click.IntRange(1, 2000), help="模拟群众人数")
 @click.option("--concurrency", default=200, show_default=True, type=click.IntRange(min=1), help="同时在线的人数")
 @click.option("--seconds", default=300.0, show_default=True, type=click.FloatRange(1, 3600), help="最长运行时间")
+@click.option("--api-port", type=click.IntRange(1, 65535), help="在此端口模拟微信客服消息接口（被测 zwbot 的 "
+              "ZWBOT_WECHAT_API_BASE 指向这里）：超过 5 秒的答复经接口送达")
 @click.option("--json", "as_json", is_flag=True)
-def loadtest(url: str, citizens: int, concurrency: int, seconds: float, as_json: bool) -> None:
+def loadtest(url: str, citizens: int, concurrency: int, seconds: float, api_port: int | None, as_json: bool) -> None:
     """Simulate citizens over WeChat's wire format against a running zwbot, then check what it kept.
 
     The running zwbot and this command need the same ZWBOT_WECHAT_TOKEN, ZWBOT_WECHAT_AES_KEY and
@@ -153,7 +155,7 @@ def loadtest(url: str, citizens: int, concurrency: int, seconds: float, as_json:
 
     try:
         report = _run(run_load(url, citizens, concurrency, seconds, wechat.token, wechat.aes_key, wechat.app_id,
-                               tickets_of))
+                               tickets_of, api_port))
     except LoadTestError as error:
         raise click.ClickException(str(error)) from None
     if as_json:

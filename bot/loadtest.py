@@ -133,7 +133,48 @@ class WeChatSimulator:
         return str(parse_message(plain).content)
 
 
-async def _converse(http: Any, wechat: WeChatSimulator, openid: str, deadline: float) -> CitizenRun:
+class CustomerServiceSink:
+    """WeChat's customer-service API on loopback (token and message/custom/send), for a zwbot started with
+    ZWBOT_WECHAT_API_BASE pointing here: an answer not ready within WeChat's 5 s comes this way, and the
+    load test waits for it as a citizen would."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._inbox: dict[str, asyncio.Queue[str]] = {}
+        self._runner: Any = None
+
+    def inbox(self, openid: str) -> asyncio.Queue[str]:
+        return self._inbox.setdefault(openid, asyncio.Queue())
+
+    async def start(self) -> None:
+        from aiohttp import web
+
+        async def token(request: web.Request) -> web.Response:
+            return web.json_response({"access_token": "loadtest-token", "expires_in": 7200})
+
+        async def custom_send(request: web.Request) -> web.Response:
+            body = await request.json()
+            self.inbox(str(body.get("touser", ""))).put_nowait(str((body.get("text") or {}).get("content", "")))
+            return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", token)
+        app.router.add_post("/cgi-bin/message/custom/send", custom_send)
+        app.router.add_post("/cgi-bin/message/template/send", custom_send)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+API_WAIT = 15.0  # how long a citizen waits for an answer that comes by the customer-service API
+
+
+async def _converse(http: Any, wechat: WeChatSimulator, openid: str, deadline: float,
+                    sink: CustomerServiceSink | None = None) -> CitizenRun:
     import aiohttp
 
     run = CitizenRun(openid)
@@ -156,6 +197,11 @@ async def _converse(http: Any, wechat: WeChatSimulator, openid: str, deadline: f
             except (asyncio.TimeoutError, aiohttp.ClientError):
                 if attempt + 1 < WECHAT_TRIES:
                     run.retries += 1
+        if reply == "" and sink is not None:  # answered "success": the answer comes by the API
+            try:
+                reply = await asyncio.wait_for(sink.inbox(openid).get(), API_WAIT)
+            except asyncio.TimeoutError:
+                reply = None
         run.latencies.append(time.perf_counter() - started)
         if reply is None:
             run.timeouts += 1
@@ -175,8 +221,9 @@ def _loopback(url: str) -> None:
 
 
 async def run_load(url: str, citizens: int, concurrency: int, seconds: float, token: str, aes_key: str,
-                   app_id: str, tickets_of: Any) -> LoadReport:
-    """Run the load; `tickets_of(openids)` returns {openid: [ticket numbers]} from the database."""
+                   app_id: str, tickets_of: Any, api_port: int | None = None) -> LoadReport:
+    """Run the load; `tickets_of(openids)` returns {openid: [ticket numbers]} from the database;
+    `api_port`: serve WeChat's customer-service API there for the run (see CustomerServiceSink)."""
     import aiohttp
 
     _loopback(url)
@@ -188,14 +235,21 @@ async def run_load(url: str, citizens: int, concurrency: int, seconds: float, to
     gate = asyncio.Semaphore(max(1, concurrency))
     deadline = time.monotonic() + seconds
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max(1, concurrency))) as http:
-        async def citizen(openid: str) -> CitizenRun:
-            async with gate:
-                return await _converse(http, wechat, openid, deadline)
+    sink = CustomerServiceSink(api_port) if api_port else None
+    if sink is not None:
+        await sink.start()
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max(1, concurrency))) as http:
+            async def citizen(openid: str) -> CitizenRun:
+                async with gate:
+                    return await _converse(http, wechat, openid, deadline, sink)
 
-        started = time.perf_counter()
-        runs = await asyncio.gather(*(citizen(openid) for openid in openids))
-        elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            runs = await asyncio.gather(*(citizen(openid) for openid in openids))
+            elapsed = time.perf_counter() - started
+    finally:
+        if sink is not None:
+            await sink.close()
 
     latencies = sorted(latency for run in runs for latency in run.latencies)
     filed = await tickets_of(openids)
