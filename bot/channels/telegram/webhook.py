@@ -23,6 +23,7 @@ from bot.channels.telegram.updates import UpdateHandler
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024  # the app's own limit (server.MAX_BODY_BYTES) is lower still
 ANSWER_BUDGET_SECONDS = 5.0
+UPDATE_MEMORY_SECONDS = 24 * 3600  # Telegram keeps an undelivered update for up to 24 hours
 
 SETTINGS = web.AppKey("telegram_settings", TelegramSettings)
 BOT = web.AppKey("telegram_bot", Bot)
@@ -58,6 +59,9 @@ async def receive(request: web.Request) -> web.Response:
     update = parse_update(data, app[BOT])
     if update is None:
         return json_error(400, "请求体不是 Telegram Update（缺少整数 update_id 或字段格式不对）")
+    shared = app[ASSISTANT].shared
+    if shared is not None and not await shared.first_time(f"telegram:update:{update.update_id}", UPDATE_MEMORY_SECONDS):
+        return web.Response(status=200)  # Telegram's redelivery, taken by another worker already
     turn = app[HANDLER].accept(app[ASSISTANT], update)
     if turn is not None:
         await asyncio.wait({turn}, timeout=ANSWER_BUDGET_SECONDS)

@@ -226,3 +226,32 @@ async def test_a_wrong_token_is_refused_by_the_bot_api(settings, assistant, monk
         assert "999:WRONG" not in caplog.text  # a secret never goes to the log
     finally:
         await api.stop()
+
+
+async def test_a_redelivery_that_reaches_another_worker_runs_no_second_turn(settings, assistant, channel_server,
+                                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two workers (two apps, each with its own memory of updates) share Redis: the second one skips it."""
+    import os
+    import uuid
+
+    from bot.assistant import Assistant
+    from bot.services.coordination import RedisCoordination
+    from tests.conftest import TELEGRAM_ENV
+
+    shared = RedisCoordination.from_url(os.environ.get("ZWBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    shared.prefix = f"zwbot-test-{uuid.uuid4().hex[:8]}:"
+    if not await shared.ping():
+        pytest.skip("no Redis")
+    monkeypatch.setattr(Assistant, "shared", property(lambda self: shared))
+    fake = channel_server.telegram_api
+    env = {**TELEGRAM_ENV, "ZWBOT_TELEGRAM_API_BASE": fake.url}
+    chat = new_chat_id()
+    update = text_update(chat, "老人证要带啥")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN}
+    async with zwbot(settings, assistant, monkeypatch, env) as first, zwbot(settings, assistant, monkeypatch, env) as second:
+        assert (await first.post("/webhooks/telegram", json=update, headers=headers)).status == 200
+        assert (await second.post("/webhooks/telegram", json=update, headers=headers)).status == 200
+        await fake.settle()
+    texts = fake.texts_to(chat)
+    assert len(texts) == 1 and "【老年人优待证办理】" in texts[0]
+    await shared.close()
