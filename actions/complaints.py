@@ -130,7 +130,7 @@ class TicketForm(Form):
             dedupe_key=key, place=values.get("where", ""), happened=values.get("when", ""),
             phone="" if phone == "declined" else phone)
         if created:
-            services.tickets.quota.opened(tracker.client)
+            await services.tickets.quota.opened(tracker.client)
         dispatcher.utter(f"utter_{self.kind}_received", number=ticket.number, department=ticket.department,
                          due=f"{ticket.due_at.year}年{ticket.due_at.month}月{ticket.due_at.day}日")
         return {"last_ticket": ticket.number}

@@ -85,7 +85,7 @@ class RatingForm(Form):
             dispatcher.utter("utter_rating_already")
             return {"rating_subject": None, "rating_department": None}
         if ticket is not None:
-            services.tickets.quota.opened(tracker.client)
+            await services.tickets.quota.opened(tracker.client)
             dispatcher.utter("utter_rating_bad_received", number=ticket.number)
         else:
             dispatcher.utter("utter_rating_thanks")

@@ -89,15 +89,15 @@ class Assistant:
         cases = CaseService(database, outbox, TryLimits.from_config(config.limits))
         turn_log = TurnLog(database)
         turn_log.start()
+        coordination = RedisCoordination.from_url(settings.redis_url) if settings.shared and settings.redis_url \
+            else LocalCoordination()
         tickets = TicketService(database, config.tickets.due_working_days, outbox, cipher,
-                                TicketQuota.from_config(database, config.limits))
+                                TicketQuota.from_config(database, config.limits, coordination))
         handoffs = HandoffService(database, live, outbox, staff_hours(config.staff_hours), shared=settings.shared)
         workflows = Workflows(cases, tickets, RatingService(database, tickets), handoffs, outbox)
         staff = StaffService(database, config.staff_console, LoginLimits.from_config(config.limits))
         await outbox.load()
         await handoffs.load()
-        coordination = RedisCoordination.from_url(settings.redis_url) if settings.shared and settings.redis_url \
-            else LocalCoordination()
         trackers = TrackerStore(ConversationStore(database, cipher), config.dialogue.tracker_idle_minutes * 60,
                                 coordination=coordination, shared=settings.shared,
                                 lease=config.limits.conversation_lock_seconds)

@@ -4,6 +4,8 @@
   died (SIGKILL, lost host) keeps others waiting: its lock expires by itself after `lease` seconds.
 - `first_time(key, ttl)`: True for the first caller only, for `ttl` seconds (delivery dedupe of the
   platforms' retries, which may reach another worker).
+- `count(key, window, add)`: how many events of `key` happened in the last `window` seconds, after
+  counting one more when `add` (per-address limits every worker enforces together).
 - `put(key, value, ttl)` / `get(key)`: a small value every worker can read for `ttl` seconds (the
   passive answer to a delivery, for a retry that reaches another worker).
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Protocol
@@ -34,6 +38,8 @@ class Coordination(Protocol):
 
     async def first_time(self, key: str, ttl: float) -> bool: ...
 
+    async def count(self, key: str, window: float, add: bool) -> int: ...
+
     async def put(self, key: str, value: bytes, ttl: float) -> None: ...
 
     async def get(self, key: str) -> bytes | None: ...
@@ -48,6 +54,7 @@ class LocalCoordination:
         self._locks: dict[str, asyncio.Lock] = {}
         self._seen: dict[str, float] = {}
         self._values: dict[str, tuple[float, bytes]] = {}
+        self._events: dict[str, deque[float]] = {}
         self.max_seen = max_seen
 
     @asynccontextmanager
@@ -77,6 +84,17 @@ class LocalCoordination:
             while len(self._seen) > self.max_seen:
                 self._seen.pop(next(iter(self._seen)))
         return True
+
+    async def count(self, key: str, window: float, add: bool) -> int:
+        now = time.monotonic()
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] > window:
+            events.popleft()
+        if add:
+            events.append(now)
+        if not events:
+            del self._events[key]  # forget quiet keys: the map stays small
+        return len(events)
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         self._values[key] = (time.monotonic() + ttl, value)
@@ -134,6 +152,22 @@ class RedisCoordination:
             return bool(await self.redis.set(f"{self.prefix}seen:{key}", b"1", nx=True, px=max(int(ttl * 1000), 1)))
         except (RedisError, OSError) as error:
             raise CoordinationUnavailable(str(error)) from error
+
+    async def count(self, key: str, window: float, add: bool) -> int:
+        from redis.exceptions import RedisError
+
+        name, now = f"{self.prefix}events:{key}", time.time()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(name, 0, now - window)
+                if add:
+                    pipe.zadd(name, {uuid.uuid4().hex: now})
+                pipe.zcard(name)
+                pipe.pexpire(name, max(int(window * 1000), 1))
+                results = await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise CoordinationUnavailable(str(error)) from error
+        return int(results[-2])
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         from redis.exceptions import RedisError

@@ -9,13 +9,12 @@ with tickets under ever new sender ids, which a per-process count does (N worker
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from bot.configuration import LimitsConfig
+from bot.services.coordination import Coordination, LocalCoordination
 from bot.services.vocabulary import TicketKind
 from bot.storage import Database, Ticket
 
@@ -25,18 +24,22 @@ CLIENT_WINDOW_SECONDS = 3600.0
 
 class TicketQuota:
     @classmethod
-    def from_config(cls, database: Database, limits: LimitsConfig) -> TicketQuota:
-        return cls(database, limits.tickets_per_sender_per_day, limits.tickets_per_client_per_hour)
+    def from_config(cls, database: Database, limits: LimitsConfig,
+                    coordination: Coordination | None = None) -> TicketQuota:
+        return cls(database, limits.tickets_per_sender_per_day, limits.tickets_per_client_per_hour, coordination)
 
-    def __init__(self, database: Database, per_sender_per_day: int, per_client_per_hour: int) -> None:
+    def __init__(self, database: Database, per_sender_per_day: int, per_client_per_hour: int,
+                 coordination: Coordination | None = None) -> None:
+        """`coordination`: where tickets per address are counted (Redis: by every worker together)."""
         self.database = database
         self.per_sender = per_sender_per_day
         self.per_client = per_client_per_hour
-        self._by_client: dict[str, deque[float]] = defaultdict(deque)
+        self.coordination: Coordination = coordination or LocalCoordination()
 
     async def refuses(self, channel: str, sender: str, client: str | None) -> bool:
         """True when this citizen (or their machine) has opened as many tickets as allowed for now."""
-        if client is not None and self._recent(client) >= self.per_client:
+        if client is not None and await self.coordination.count(
+                f"tickets:client:{client}", CLIENT_WINDOW_SECONDS, add=False) >= self.per_client:
             return True
         since = datetime.now(UTC) - SENDER_WINDOW
         async with self.database.reader() as session:
@@ -45,17 +48,7 @@ class TicketQuota:
                 Ticket.created_at >= since))
         return int(opened or 0) >= self.per_sender
 
-    def opened(self, client: str | None) -> None:
+    async def opened(self, client: str | None) -> None:
         """A ticket was filed for a caller at `client` (counted against the address)."""
         if client is not None:
-            self._by_client[client].append(time.monotonic())
-
-    def _recent(self, client: str) -> int:
-        moments = self._by_client.get(client)
-        if moments is None:
-            return 0
-        while moments and time.monotonic() - moments[0] > CLIENT_WINDOW_SECONDS:
-            moments.popleft()
-        if not moments:
-            del self._by_client[client]  # forget quiet addresses: the map stays small
-        return len(moments)
+            await self.coordination.count(f"tickets:client:{client}", CLIENT_WINDOW_SECONDS, add=True)

@@ -40,6 +40,27 @@ async def test_ticket_quota_per_sender_and_per_client(database) -> None:  # type
     assert not await quota.refuses("rest", "other", None)  # staff-side consultation tickets do not count
     for _ in range(3):
         assert not await quota.refuses("rest", "fresh", "203.0.113.5")
-        quota.opened("203.0.113.5")
+        await quota.opened("203.0.113.5")
     assert await quota.refuses("rest", "fresh-again", "203.0.113.5")
     assert not await quota.refuses("rest", "fresh-again", "198.51.100.1")
+
+
+async def test_the_per_address_limit_counts_tickets_filed_on_every_worker(database) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import uuid
+
+    from bot.services.coordination import RedisCoordination
+
+    url = os.environ.get("ZWBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_a, redis_b = RedisCoordination.from_url(url), RedisCoordination.from_url(url)
+    redis_a.prefix = redis_b.prefix = f"zwbot-test-{uuid.uuid4().hex[:8]}:"
+    if not await redis_a.ping():
+        pytest.skip("no Redis")
+    worker_a = TicketQuota(database, per_sender_per_day=10, per_client_per_hour=3, coordination=redis_a)
+    worker_b = TicketQuota(database, per_sender_per_day=10, per_client_per_hour=3, coordination=redis_b)
+    for worker in (worker_a, worker_b, worker_a):
+        assert not await worker.refuses("rest", f"c-{uuid.uuid4().hex[:6]}", "203.0.113.9")
+        await worker.opened("203.0.113.9")
+    assert await worker_b.refuses("rest", "someone-new", "203.0.113.9")
+    await redis_a.close()
+    await redis_b.close()
