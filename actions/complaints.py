@@ -6,11 +6,11 @@ import hashlib
 import re
 from typing import Any
 
-from actions.forms import Form
+from actions.forms import Form, asks_something
 from actions.sdk import Dispatcher, Services, Tracker
 from bot.services.privacy import mask_personal
 from bot.services.tickets import mask_phone
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
@@ -20,6 +20,7 @@ _CONFIRM = ("确认", "确定", "提交", "是的", "对", "好的", "没问题"
 # A place in the centre ("B区12号窗口", "二楼大厅") or a body the knowledge base may not list ("区税务局").
 _PLACE = re.compile(r"窗口|大厅|前台|咨询台|服务台|导办台|柜台|[A-Za-z]区|\d+号|[一二三四五六七八九十]+号|楼"
                     r"|(局|委|办|中心|所|队|院|站|厅|处|科|街道|社区|银行|公司|部门)$")
+_QUESTION_WORD = re.compile(r"在哪|哪里|哪儿|哪个|怎么|咋|什么|啥|吗|呢|多少|多久|能不能|可不可以")
 # An attempt at a phone number, right or wrong ("139 1234 0000", "电话是12345").
 _PHONE_ANSWER = re.compile(r"[\d\s\-+()（）]+|.*(电话|手机|号码|座机|联系方式).*")
 # A time or date as citizens say them ("昨天下午", "11月20日", "上周三", "两天前").
@@ -106,7 +107,9 @@ class TicketForm(Form):
         return mask_personal(text[:2000])
 
     def looks_like_answer(self, slot: str, text: str) -> bool:
-        return (slot == "phone" and bool(_PHONE_ANSWER.fullmatch(text))) or (slot == "when" and bool(_TIME.search(text)))
+        return (slot == "phone" and bool(_PHONE_ANSWER.fullmatch(text))) or (slot == "when" and bool(_TIME.search(text))) \
+            or (slot == "where" and bool(_PLACE.search(text)) and not asks_something(text)
+                and not _QUESTION_WORD.search(text))  # "老人证窗口", not "老人证在哪办"
 
     def skipped_value(self, slot: str) -> Any:
         return "declined" if slot == "phone" else ""

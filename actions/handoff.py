@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from actions.sdk import Action, Dispatcher, Services, Tracker
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 
 REASONS = ("request", "misses", "upset")
 

@@ -14,7 +14,7 @@ from actions.complaints import refused_by_ticket_limit
 from actions.forms import Form
 from actions.sdk import Dispatcher, Services, Tracker
 from bot.services.ratings import AlreadyRated
-from bot.services.vocabulary import RatingLevel
+from bot.vocabulary import RatingLevel
 
 LEVEL_WORDS = [("非常不满意", 1), ("很不满意", 1), ("基本满意", 3), ("还行", 3), ("一般", 3), ("不满意", 2),
                ("非常满意", 5), ("很满意", 5), ("满意", 4)]  # longest first where one contains another

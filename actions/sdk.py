@@ -16,9 +16,6 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from bot.configuration import Configuration
-from bot.core.messages import BotMessage
-
-__all__ = ["Action", "BotMessage", "Dispatcher", "Services", "Tracker"]
 
 
 @dataclass
@@ -58,7 +55,15 @@ class Tracker:
         return next((e["value"] for e in self.latest_message.get("entities", []) if e["entity"] == name), None)
 
 
-Renderer = Callable[[str, dict[str, Any]], BotMessage]
+class Message(Protocol):
+    """What an action may see and change of a message it said (the engine's type is bot.core.messages.BotMessage)."""
+
+    text: str
+    buttons: list[dict[str, str]]
+    response: str
+
+
+Renderer = Callable[[str, dict[str, Any]], Message]
 
 
 class Dispatcher:
@@ -66,7 +71,7 @@ class Dispatcher:
 
     def __init__(self, render: Renderer) -> None:
         self._render = render
-        self.messages: list[BotMessage] = []
+        self.messages: list[Message] = []
 
     def utter(self, response: str, buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
         message = self._render(response, values)

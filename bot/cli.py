@@ -139,7 +139,7 @@ def loadtest(url: str, citizens: int, concurrency: int, seconds: float, api_port
     from bot.channels.wechat.settings import wechat_settings
     from bot.loadtest import LoadTestError, format_report, run_load
     from bot.services.tickets import TicketService
-    from bot.services.vocabulary import TicketKind
+    from bot.vocabulary import TicketKind
 
     settings = load_settings()
     wechat = wechat_settings(settings)
@@ -419,7 +419,7 @@ def tickets() -> None:
 def tickets_list(department: str | None, as_json: bool) -> None:
     """Number, kind, department, status, created, due, overdue."""
     from bot.services.tickets import TicketService
-    from bot.services.vocabulary import TicketKind
+    from bot.vocabulary import TicketKind
     from bot.storage.cipher import load_cipher
 
     cipher = load_cipher(load_settings().state_dir)

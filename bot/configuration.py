@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 
 Aspect = Literal["materials", "process", "overview", "time_limit", "fee", "location", "basis", "conditions", "online",
                  "contact"]

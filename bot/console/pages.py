@@ -15,7 +15,7 @@ from bot.assistant import Assistant
 from bot.channels import ASSISTANT
 from bot.channels.client import client_address, is_https
 from bot.services.staff import LoginSession
-from bot.services.vocabulary import TicketKind, TicketStatus
+from bot.vocabulary import TicketKind, TicketStatus
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "zwbot_staff"

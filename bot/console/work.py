@@ -11,7 +11,7 @@ from bot.console.pages import assistant_of, forbidden, form_with_csrf, render, r
 from bot.services.calendar import working_days_between
 from bot.services.staff import LoginSession
 from bot.services.tickets import FLOW, flow_refusal, today
-from bot.services.vocabulary import TicketStatus
+from bot.vocabulary import TicketStatus
 
 
 def _scope(login_session: LoginSession) -> str | None:

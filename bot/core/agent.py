@@ -177,14 +177,16 @@ class Agent:
             await self._act(tracker, slots, dispatcher, services, "action_offer_late_case" if late_case else None)
             if slots.get("unclear_message") == asked_about:
                 slots.pop("unclear_message", None)  # "您是想：" is answered by the turn after it only
-        self._remember_buttons(slots, dispatcher.messages)
+        # Every message was made by the domain's renderer, so each is the engine's own type.
+        replies = [reply for reply in dispatcher.messages if isinstance(reply, BotMessage)]
+        self._remember_buttons(slots, replies)
         undeclared = set(slots) - self.domain.slots
         if undeclared:  # a slot an action made up: kept (the turn must not fail), but said loudly
             log.error("slots not declared in domain.yml: %s", ", ".join(sorted(undeclared)))
         await self.trackers.save(key, slots)
-        self._log(message, text, parse, tracker, dispatcher.messages, not services.unanswered, started,
-                  self.domain.outcome(dispatcher.messages))
-        return dispatcher.messages
+        self._log(message, text, parse, tracker, replies, not services.unanswered, started,
+                  self.domain.outcome(replies))
+        return replies
 
     def _unsure(self, tracker: Tracker) -> bool:
         """Would the message start a form (complaint, suggestion, rating, progress query) on an intent

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.configuration import LimitsConfig
 from bot.services.coordination import Coordination, LocalCoordination
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 from bot.storage import Database, Ticket
 
 SENDER_WINDOW = timedelta(days=1)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.services.privacy import mask_personal
 from bot.services.tickets import TicketService, TicketView
-from bot.services.vocabulary import RatingLevel, TicketKind
+from bot.vocabulary import RatingLevel, TicketKind
 from bot.storage import Database, Rating
 
 

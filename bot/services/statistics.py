@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from bot.services.tickets import today
-from bot.services.vocabulary import RatingLevel, TicketKind
+from bot.vocabulary import RatingLevel, TicketKind
 from bot.storage import Database, Handoff, Rating, Ticket, TicketEvent, Turn
 
 CHINA = timezone(timedelta(hours=8))

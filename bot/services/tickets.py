@@ -23,7 +23,7 @@ from bot.services.calendar import add_working_days
 from bot.services.intake import TicketQuota
 from bot.services.notifications import Outbox
 from bot.services.privacy import mask_personal
-from bot.services.vocabulary import TicketKind, TicketStatus
+from bot.vocabulary import TicketKind, TicketStatus
 from bot.storage import Database, Notification, Ticket, TicketCounter, TicketEvent
 from bot.storage.cipher import PREFIX as ENCRYPTED
 from bot.storage.cipher import FieldCipher

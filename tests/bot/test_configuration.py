@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.configuration import ConfigError, Configuration, parse_configuration, read_configuration
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 from tests.conftest import PROJECT_DIR
 
 

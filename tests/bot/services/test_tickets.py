@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.tickets import TicketService, today
-from bot.services.vocabulary import TicketKind
+from bot.vocabulary import TicketKind
 from bot.storage import Database, Ticket, TicketCounter
 
 
