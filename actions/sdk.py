@@ -33,7 +33,7 @@ class Tracker:
 
     def snapshot(self) -> Tracker:
         """A copy an action cannot change behind the engine's back: read-only slots, deep-copied."""
-        return replace(self, slots=MappingProxyType(copy.deepcopy(dict(self.slots))))
+        return replace(self, slots=MappingProxyType({name: _copied(value) for name, value in self.slots.items()}))
 
     def with_slots(self, **changes: Any) -> Tracker:
         """A read-only copy with some slots changed (what an action sees while it works out its result)."""
@@ -61,6 +61,17 @@ class Message(Protocol):
     text: str
     buttons: list[dict[str, str]]
     response: str
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a slot value (JSON-like: dicts, lists, scalars), several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copied(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_copied(inner) for inner in value]
+    if isinstance(value, (str, int, float, bool, type(None), tuple)):
+        return value
+    return copy.deepcopy(value)
 
 
 Renderer = Callable[[str, dict[str, Any]], Message]
