@@ -49,7 +49,7 @@ async def _start(bot: Bot, settings: TelegramSettings) -> None:
 
 def install(app: web.Application, telegram: TelegramSettings) -> None:
     """Add the webhook route (or the poller), the bot's lifecycle and the courier to `app`."""
-    bot, payloads = make_bot(telegram), ButtonPayloads()
+    bot, payloads = make_bot(telegram), ButtonPayloads(shared=lambda: app[ASSISTANT].shared)
     handler = UpdateHandler(bot, payloads)
     app[SETTINGS], app[BOT], app[HANDLER] = telegram, bot, handler
 

@@ -19,8 +19,11 @@ CHANNEL = "telegram"
 
 
 async def send_messages(bot: Bot, chat_id: str, messages: list[BotMessage], payloads: ButtonPayloads) -> None:
-    """sendMessage for each part, in order; raises telegram.error.TelegramError when one fails."""
-    for message in outgoing(messages, payloads):
+    """sendMessage for each part, in order; raises telegram.error.TelegramError when one fails (and
+    CoordinationUnavailable when the buttons' tokens cannot be shared with the other workers)."""
+    parts = outgoing(messages, payloads)
+    await payloads.share()
+    for message in parts:
         await bot.send_message(chat_id=chat_id, text=message.text, reply_markup=message.keyboard)
 
 

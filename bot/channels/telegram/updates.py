@@ -36,6 +36,7 @@ class Incoming:
     text: str | None = None
     response: str | None = None  # a domain.yml response name
     callback_query_id: str | None = None
+    button: str | None = None  # a pressed button's callback_data, read back to its payload in the turn
 
 
 def _chat_id(value: object) -> str | None:
@@ -61,7 +62,7 @@ def _from_message(message: Message) -> Incoming | None:
     return None  # service messages (members joined, pinned, …) need no answer
 
 
-def read_update(update: Update, payloads: ButtonPayloads) -> Incoming | None:
+def read_update(update: Update) -> Incoming | None:
     """The citizen action an update stands for; None when it needs nothing (edits, service messages,
     updates of kinds zwbot does not use) or has a shape Telegram never sends."""
     query = update.callback_query
@@ -72,10 +73,7 @@ def read_update(update: Update, payloads: ButtonPayloads) -> Incoming | None:
             return None
         if query.data is None:
             return Incoming(chat_id, callback_query_id=query.id)
-        payload = payloads.payload_of(query.data)
-        if payload is None:
-            return Incoming(chat_id, response="utter_button_expired", callback_query_id=query.id)
-        return Incoming(chat_id, text=payload, callback_query_id=query.id)
+        return Incoming(chat_id, button=query.data, callback_query_id=query.id)
     return _from_message(update.message) if isinstance(update.message, Message) else None
 
 
@@ -99,7 +97,7 @@ class UpdateHandler:
         self._seen[update.update_id] = None
         if len(self._seen) > MAX_REMEMBERED_UPDATES:
             self._seen.popitem(last=False)
-        incoming = read_update(update, self.payloads)
+        incoming = read_update(update)
         if incoming is None:
             return None
         task = asyncio.get_running_loop().create_task(self._handle(assistant, incoming))
@@ -131,6 +129,10 @@ class UpdateHandler:
     async def _handle(self, assistant: Assistant, incoming: Incoming) -> None:
         if incoming.callback_query_id is not None:
             await self._acknowledge(incoming.callback_query_id)
+        if incoming.button is not None:
+            payload = await self.payloads.payload_of(incoming.button)
+            incoming = Incoming(incoming.chat_id, text=payload, callback_query_id=incoming.callback_query_id,
+                                response="utter_button_expired" if payload is None else None)
         try:
             async with self._in_order(incoming.chat_id):
                 if incoming.text is not None:

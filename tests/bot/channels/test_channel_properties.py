@@ -20,7 +20,6 @@ from telegram import Bot
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
-from bot.channels.telegram.buttons import ButtonPayloads
 from bot.channels.telegram.updates import Incoming, read_update
 from bot.channels.telegram.webhook import parse_update
 from bot.channels.wechat.messages import MalformedMessage, WeChatMessage, read_message
@@ -224,7 +223,7 @@ def test_telegram_updates_are_read_or_ignored(data: dict[str, Any]) -> None:
     update = parse_update(data, BOT)
     if update is None:
         return
-    incoming = read_update(update, ButtonPayloads())
+    incoming = read_update(update)
     if incoming is not None:
         assert isinstance(incoming, Incoming) and isinstance(incoming.chat_id, str)
         assert incoming.text is None or isinstance(incoming.text, str)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -13,10 +15,12 @@ import pytest_asyncio
 from aiohttp import ClientSession
 
 import actions.guide
+from bot.assistant import Assistant
 from bot.core.messages import BotMessage
 from bot.channels.telegram.buttons import MAX_CALLBACK_BYTES, ButtonPayloads, callback_data
 from bot.channels.telegram.formatting import MAX_TEXT, outgoing, utf16_units
-from tests.conftest import app_with, serving
+from bot.services.coordination import RedisCoordination
+from tests.conftest import TELEGRAM_ENV, app_with, serving
 from tests.drivers.telegram import TelegramDriver, button_update, check_wire_format, new_chat_id, text_update
 from tests.fakes.telegram_bot_api import SECRET_TOKEN, TOKEN, FakeTelegramBotApi
 
@@ -167,13 +171,13 @@ def test_long_lines_and_emoji_stay_within_telegrams_count() -> None:
     assert [m.keyboard is not None for m in messages] == [False, False, False, True]  # buttons under the last part
 
 
-def test_button_tokens_are_bounded() -> None:
+async def test_button_tokens_are_bounded() -> None:
     payloads = ButtonPayloads(limit=2)
     first, second, third = (payloads.data_for(f"/ask_guide{{\"item_id\": \"{n}\", \"note\": \"{'x' * 60}\"}}")
                             for n in range(3))
-    assert payloads.payload_of(first) is None and payloads.payload_of(third) is not None
-    assert payloads.payload_of(second) == '/ask_guide{"item_id": "1", "note": "' + "x" * 60 + '"}'
-    assert payloads.data_for("查办件进度") == "查办件进度" == payloads.payload_of("查办件进度")
+    assert await payloads.payload_of(first) is None and await payloads.payload_of(third) is not None
+    assert await payloads.payload_of(second) == '/ask_guide{"item_id": "1", "note": "' + "x" * 60 + '"}'
+    assert payloads.data_for("查办件进度") == "查办件进度" == await payloads.payload_of("查办件进度")
 
 
 async def test_polling_mode_answers_updates_from_get_updates(settings, assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -228,21 +232,21 @@ async def test_a_wrong_token_is_refused_by_the_bot_api(settings, assistant, monk
         await api.stop()
 
 
-async def test_a_redelivery_that_reaches_another_worker_runs_no_second_turn(settings, assistant, channel_server,
-                                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Two workers (two apps, each with its own memory of updates) share Redis: the second one skips it."""
-    import os
-    import uuid
-
-    from bot.assistant import Assistant
-    from bot.services.coordination import RedisCoordination
-    from tests.conftest import TELEGRAM_ENV
-
+@pytest_asyncio.fixture
+async def redis_shared(monkeypatch) -> AsyncIterator[RedisCoordination]:  # type: ignore[no-untyped-def]
+    """Workers' coordination in the machine's Redis, under a prefix of this test's own."""
     shared = RedisCoordination.from_url(os.environ.get("ZWBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
     shared.prefix = f"zwbot-test-{uuid.uuid4().hex[:8]}:"
     if not await shared.ping():
         pytest.skip("no Redis")
     monkeypatch.setattr(Assistant, "shared", property(lambda self: shared))
+    yield shared
+    await shared.close()
+
+
+async def test_a_redelivery_that_reaches_another_worker_runs_no_second_turn(settings, assistant, channel_server,
+                                                                              monkeypatch, redis_shared) -> None:  # type: ignore[no-untyped-def]
+    """Two workers (two apps, each with its own memory of updates) share Redis: the second one skips it."""
     fake = channel_server.telegram_api
     env = {**TELEGRAM_ENV, "ZWBOT_TELEGRAM_API_BASE": fake.url}
     chat = new_chat_id()
@@ -254,4 +258,20 @@ async def test_a_redelivery_that_reaches_another_worker_runs_no_second_turn(sett
         await fake.settle()
     texts = fake.texts_to(chat)
     assert len(texts) == 1 and "【老年人优待证办理】" in texts[0]
-    await shared.close()
+
+
+async def test_a_long_button_sent_by_one_worker_works_when_pressed_on_another(settings, assistant, channel_server,
+                                                                                monkeypatch, redis_shared) -> None:  # type: ignore[no-untyped-def]
+    long_payload = '/ask_guide{"item_id": "gj-tq", "aspect": "fee", "via": "a payload longer than Telegram allows"}'
+    monkeypatch.setattr(actions.guide, "follow_up_buttons", lambda *_: [{"title": "收费吗", "payload": long_payload}])
+    fake = channel_server.telegram_api
+    env = {**TELEGRAM_ENV, "ZWBOT_TELEGRAM_API_BASE": fake.url}
+    chat, headers = new_chat_id(), {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN}
+    async with zwbot(settings, assistant, monkeypatch, env) as first, zwbot(settings, assistant, monkeypatch, env) as second:
+        assert (await first.post("/webhooks/telegram", json=text_update(chat, "公积金提取"), headers=headers)).status == 200
+        await fake.settle()
+        data = fake.sent[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        assert data.startswith("~b:")  # a token, which only the first worker made
+        assert (await second.post("/webhooks/telegram", json=button_update(chat, data), headers=headers)).status == 200
+        await fake.settle()
+    assert "【住房公积金提取】收费标准" in fake.texts_to(chat)[-1]
