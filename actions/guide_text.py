@@ -6,7 +6,7 @@ action answers with `utter_guide_missing` instead of guessing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from actions.centre import weekday_hours
@@ -78,7 +78,7 @@ class GuideText:
     def steps(self, record: dict[str, Any]) -> str:
         return "\n".join(self._f("step_line", n=n, step=step) for n, step in enumerate(record.get("process") or [], 1))
 
-    def theme_steps(self, record: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
+    def theme_steps(self, record: dict[str, Any], items: Mapping[str, dict[str, Any]]) -> str:
         lines = []
         for n, step in enumerate(record.get("steps") or [], 1):
             item = items.get(step.get("item") or "")

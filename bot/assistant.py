@@ -7,6 +7,7 @@ talk to an `Assistant`; they never build the pieces themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -110,8 +111,10 @@ class Assistant:
     async def reload_knowledge(self) -> None:
         """Read the knowledge base again and rebuild the item index: an edit answers the very next question."""
         knowledge = await self.knowledge_service.load()
-        self.interpreter = Interpreter.build(self.interpreter.model, read_path(self.settings.nlu_data_dir),
-                                             knowledge.items, knowledge.department_aliases(), self.settings.config)
+        # In a thread: a large catalogue's index is built by a child process, and the loop serves meanwhile.
+        self.interpreter = await asyncio.to_thread(
+            Interpreter.build, self.interpreter.model, read_path(self.settings.nlu_data_dir), knowledge.items,
+            knowledge.department_aliases(), self.settings.config, self.settings.state_dir / "models")
         self.knowledge = knowledge
         self.agent.interpreter, self.agent.knowledge = self.interpreter, knowledge
 
@@ -216,4 +219,4 @@ def train_interpreter(settings: Settings, knowledge: KnowledgeBase) -> Interpret
     data = read_path(settings.nlu_data_dir)
     aliases = knowledge.department_aliases()
     model = load_or_train(settings.state_dir / "models", data, knowledge.items, aliases, settings.config)
-    return Interpreter.build(model, data, knowledge.items, aliases, settings.config)
+    return Interpreter.build(model, data, knowledge.items, aliases, settings.config, settings.state_dir / "models")

@@ -3,11 +3,16 @@
 Starts a real `zwbot run` on an empty SQLite database (cold start), drives it over HTTP with a
 different text on every request, and does the same against a bare aiohttp "hello" server so every
 figure can also be read as a share of what this machine's HTTP stack can do at all.
+
+Then the provincial size: the Guangdong records (../shared/data) copied to 50,000 items, imported,
+started twice (the first start builds the item index once, the second is a restart or a further
+worker), and measured for time to ready, resident memory and parse rate at 10 connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -24,6 +29,9 @@ import aiohttp
 import psutil
 
 from bot.config import Settings
+from bot.nlu.corpora import GUANGDONG_ITEMS, corpora_dir
+
+CATALOGUE_COPIES = 45  # × 1,108 Guangdong records = 49,860 items
 
 _HELLO_SERVER = """
 import sys
@@ -218,9 +226,58 @@ async def _measure(settings: Settings, quick: bool) -> dict[str, Any]:
             for process in (server, hello):
                 process.terminate()
                 process.wait(timeout=20)
+    report["catalogue"] = await _measure_catalogue(CATALOGUE_COPIES if not quick else 5, scale)
     ceiling = report["hello_50"]["per_second"]
     for key in ("parse_http_50", "turn_50", "turn_100"):
         report[key]["share_of_hello"] = round(report[key]["per_second"] / ceiling, 3)
+    return report
+
+
+def _write_catalogue(path: Path, copies: int) -> tuple[int, list[str]]:
+    """The Guangdong records `copies` times, each copy with its own codes and department names;
+    (items written, the records' names)."""
+    lines = [line for line in (corpora_dir() / GUANGDONG_ITEMS).read_text(encoding="utf-8").splitlines() if line.strip()]
+    names: list[str] = []
+    with path.open("w", encoding="utf-8") as out:
+        for copy in range(copies):
+            for line in lines:
+                raw = json.loads(line)
+                raw["TASK_CODE"] = f"{raw.get('TASK_CODE')}{copy:02d}"
+                if copy:
+                    raw["DEPT_NAME"] = f"第{copy}区{raw.get('DEPT_NAME') or ''}"
+                out.write(json.dumps(raw, ensure_ascii=False) + "\n")
+                if not copy:
+                    names.append(str(raw.get("TASK_NAME") or raw.get("matter_name") or ""))
+    return len(lines) * copies, [name for name in names if name]
+
+
+async def _measure_catalogue(copies: int, scale: float) -> dict[str, Any]:
+    if not (corpora_dir() / GUANGDONG_ITEMS).is_file():
+        return {"skipped": f"{corpora_dir() / GUANGDONG_ITEMS} 不存在"}
+    with tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, ZWBOT_STATE_DIR=state)
+        env.pop("ZWBOT_DATABASE_URL", None)
+        source = Path(state) / "catalogue.jsonl"
+        items, names = _write_catalogue(source, copies)
+        report: dict[str, Any] = {"items": items}
+        started = time.perf_counter()
+        await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot", "kb", "import", str(source), "--format",
+                                                 "gd-jsonl", "--replace"], env=env, check=True, stdout=subprocess.DEVNULL)
+        report["import_seconds"] = round(time.perf_counter() - started, 1)
+        for start in ("first_start_seconds", "ready_seconds"):
+            port = _free_port()
+            server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                report[start] = round(await _wait_ready(f"http://127.0.0.1:{port}/health", server, timeout=600), 2)
+                if start == "ready_seconds":
+                    report["server_rss_mb"] = _rss_mb(server.pid)
+                    texts, url = corpus(names, int(5000 * scale)), f"http://127.0.0.1:{port}/model/parse"
+                    report["parse_http_10"] = wrk_load(url, texts, "parse", 10, 10) if shutil.which("wrk") \
+                        and scale == 1.0 else await load(url, [{"text": t} for t in texts], 10)
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
     return report
 
 
@@ -243,6 +300,16 @@ def format_bench(report: dict[str, Any]) -> str:
         share = f"  ({row['share_of_hello']:.0%} of hello)" if "share_of_hello" in row else ""
         lines.append(f"{label + ':':<30}{row['per_second']:>8}/s  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  "
                      f"errors {row['errors']}{share}")
+    catalogue = report.get("catalogue", {})
+    if "skipped" in catalogue:
+        lines.append(f"provincial catalogue:    skipped ({catalogue['skipped']})")
+    elif catalogue:
+        lines.append(f"provincial catalogue:    {catalogue['items']} items, import {catalogue['import_seconds']} s, "
+                     f"first start {catalogue['first_start_seconds']} s, ready {catalogue['ready_seconds']} s, "
+                     f"{catalogue['server_rss_mb']:.0f} MB resident")
+        row = catalogue["parse_http_10"]
+        lines.append(f"{'  /model/parse, 10 conn:':<30}{row['per_second']:>8}/s  p50 {row['p50_ms']} ms  "
+                     f"p99 {row['p99_ms']} ms  errors {row['errors']}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
@@ -145,7 +146,7 @@ def format_report(result: dict[str, Any]) -> str:
 
 
 
-def calibrate_fallback(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+def calibrate_fallback(data: TrainingData, items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
                        config: Configuration, folds: int = 3, lost_cost: float = 6.0) -> dict[str, Any]:
     """Per-intent FallbackClassifier bars tuned on training material only (config.yml `thresholds.fallback`).
 

@@ -7,11 +7,14 @@ zwbot's `guide`, `mood` and `out_of_scope`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.configuration import Configuration, ThresholdsConfig
 from bot.nlu.case_numbers import CaseNumbers
+from bot.nlu.index_store import item_index
 from bot.nlu.intent import NAMED, NO_EVIDENCE, WORDS, IntentClassifier, ScopePolicy
 from bot.nlu.model import NluModel, train_model, user_words
 from bot.nlu.letters import Letter, LetterModel, subject_line
@@ -103,17 +106,18 @@ class Interpreter:
         self.letters: LetterModel | None = model.letters
 
     @classmethod
-    def build(cls, model: NluModel, data: TrainingData, items: dict[str, dict[str, Any]],
-              department_aliases: dict[str, str], config: Configuration) -> Interpreter:
-        """Put a trained model together with the knowledge base's item index and the lexicons."""
+    def build(cls, model: NluModel, data: TrainingData, items: Mapping[str, dict[str, Any]],
+              department_aliases: dict[str, str], config: Configuration, models_dir: Path | None = None) -> Interpreter:
+        """Put a trained model together with the knowledge base's item index and the lexicons;
+        `models_dir`: where a large catalogue's index is kept between starts (index_store.py)."""
         tokenizer = Tokenizer(user_words(items, department_aliases))
-        index = ItemIndex(items, department_aliases, tokenizer, model.pinyin, config.retrieval_stop_phrases,
-                          synonym_words(data.synonyms, items), config.item_matcher, config.thresholds)
+        index = item_index(models_dir, items, department_aliases, tokenizer, model.pinyin,
+                           synonym_words(data.synonyms, items), config)
         return cls(model, tokenizer, index, AspectDetector(config.aspects), MoodScorer(config.mood), data.regexes,
                    data.synonyms, config.thresholds, case_numbers=CaseNumbers(config.case_numbers))
 
     @classmethod
-    def train(cls, data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+    def train(cls, data: TrainingData, items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
               config: Configuration) -> Interpreter:
         """Train in this process and build (for commands and tests; the server trains in a child)."""
         return cls.build(train_model(data, items, department_aliases, config), data, items, department_aliases,

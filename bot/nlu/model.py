@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import pickle
 import random
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,14 +37,14 @@ class NluModel:
     letters: LetterModel | None = None  # type and topic of long letters (bot/nlu/letters.py)
 
 
-def user_words(items: dict[str, dict[str, Any]], department_aliases: dict[str, str]) -> list[str]:
+def user_words(items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str]) -> list[str]:
     """Words jieba must keep whole: item names, aliases, keywords and department names."""
     words = [w for r in items.values() for w in [r["name"], *(r.get("aliases") or []), *(r.get("keywords") or [])]]
     return words + list(department_aliases)
 
 
 def fingerprint(data: TrainingData, words: list[str], config: Configuration,
-                items: dict[str, dict[str, Any]] | None = None) -> str:
+                items: Mapping[str, dict[str, Any]] | None = None) -> str:
     """Changes whenever anything training depends on changes (the corpora read included)."""
     digest = hashlib.sha256(__version__.encode())
     digest.update(json.dumps([(e.text, e.intent) for e in data.examples], ensure_ascii=False).encode())
@@ -109,7 +110,7 @@ def corpus_examples(config: Configuration) -> tuple[list[str], list[str]]:
 MAX_TRAINING_CHARS = 200  # a letter teaches by its title and opening; the rest is detail
 
 
-def _kb_fields(items: dict[str, dict[str, Any]]) -> list[str]:
+def _kb_fields(items: Mapping[str, dict[str, Any]]) -> list[str]:
     """The knowledge-base text business words are drawn from: names, aliases, keywords, materials, conditions."""
     fields: list[str] = []
     for record in items.values():
@@ -132,7 +133,7 @@ def general_word_frequencies() -> dict[str, int]:
     return frequencies
 
 
-def business_words(items: dict[str, dict[str, Any]], tokenizer: Tokenizer, everyday: list[str],
+def business_words(items: Mapping[str, dict[str, Any]], tokenizer: Tokenizer, everyday: list[str],
                    config: Configuration) -> frozenset[str]:
     """config.yml's `business_words` plus the words the knowledge base uses and everyday requests do not."""
     derived = derive_business_words((tokenizer.words(normalize(f)) for f in _kb_fields(items)),
@@ -140,7 +141,7 @@ def business_words(items: dict[str, dict[str, Any]], tokenizer: Tokenizer, every
     return derived | frozenset(normalize(w) for w in config.business_words)
 
 
-def train_model(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+def train_model(data: TrainingData, items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
                 config: Configuration) -> NluModel:
     """Train in this process (imports scikit-learn and pypinyin)."""
     words = user_words(items, department_aliases)
@@ -161,7 +162,7 @@ def classifier_from(config: Configuration) -> IntentClassifier:
     return IntentClassifier(settings.char_ngrams, settings.C, settings.balance, settings.min_df, settings.nb_alpha)
 
 
-def training_examples(data: TrainingData, items: dict[str, dict[str, Any]],
+def training_examples(data: TrainingData, items: Mapping[str, dict[str, Any]],
                       config: Configuration) -> tuple[list[str], list[str]]:
     """Normalised texts and intents training uses: nlu_data, item names, and the corpora's training part."""
     texts = [normalize(e.text) for e in data.examples]
@@ -171,14 +172,14 @@ def training_examples(data: TrainingData, items: dict[str, dict[str, Any]],
     return texts + real_texts, labels + real_labels
 
 
-def train_model_in_child(data: TrainingData, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+def train_model_in_child(data: TrainingData, items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
                          config: Configuration) -> NluModel:
     """`train_model` in a fresh child process, so its libraries never load into this one."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(train_model, data, items, department_aliases, config).result()
 
 
-def load_or_train(models_dir: Path, data: TrainingData, items: dict[str, dict[str, Any]],
+def load_or_train(models_dir: Path, data: TrainingData, items: Mapping[str, dict[str, Any]],
                   department_aliases: dict[str, str], config: Configuration) -> NluModel:
     """The saved model when it was trained on exactly this input, else a new one (saved for next time)."""
     wanted = fingerprint(data, user_words(items, department_aliases), config, items)
@@ -204,7 +205,7 @@ def save(model: NluModel, models_dir: Path) -> Path:
     return path
 
 
-def _with_item_names(texts: list[str], labels: list[str], items: dict[str, dict[str, Any]],
+def _with_item_names(texts: list[str], labels: list[str], items: Mapping[str, dict[str, Any]],
                      limit: int) -> tuple[list[str], list[str]]:
     """Teach ask_guide that a bare item name or alias is a guide question (a sample, to keep classes balanced)."""
     if "ask_guide" not in labels or not items or limit <= 0:

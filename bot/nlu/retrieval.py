@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy as np
 from bot.configuration import ItemMatcherConfig, ThresholdsConfig
 from bot.nlu.matcher import ItemMatcher
 from bot.nlu.pinyin import PinyinTable
+from bot.nlu.postings import PostingLists
 from bot.nlu.text import Tokenizer, bracket_parts, char_ngrams, normalize, strip_brackets
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -65,10 +66,56 @@ class Candidate:
     mention: str | None = None  # the words of the question that named it
 
 
+@dataclass(frozen=True)
+class Mentions:
+    """The items a question mentions by name: one row per item (positions ascending), with the value,
+    span and weight of its best mention."""
+
+    positions: np.ndarray
+    values: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def best_of(cls, found: list[tuple[np.ndarray, np.ndarray, float, int, int]]) -> Mentions:
+        """From every (positions, weights, length, start, end) a mention hit. An item's best mention is
+        the highest valued (the first found among equals); a second, separate mention of the same item
+        (a name and a citizen word of it) is more evidence for it: half its value is added."""
+        if not found:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, np.zeros(0, dtype=np.float32), empty, empty, np.zeros(0, dtype=np.float32))
+        sizes = [len(hit[0]) for hit in found]
+        positions = np.concatenate([hit[0] for hit in found]).astype(np.int64)
+        weights = np.concatenate([hit[1] for hit in found])
+        values = weights * np.repeat(np.array([2.0 + hit[2] for hit in found], dtype=np.float32), sizes)
+        starts = np.repeat(np.array([hit[3] for hit in found]), sizes)
+        ends = np.repeat(np.array([hit[4] for hit in found]), sizes)
+        order = np.lexsort((np.arange(len(positions)), -values, positions))
+        positions, values, weights, starts, ends = (a[order] for a in (positions, values, weights, starts, ends))
+        first = np.concatenate([[True], positions[1:] != positions[:-1]])
+        group = np.cumsum(first) - 1
+        best = np.flatnonzero(first)
+        apart = (ends <= starts[best][group]) | (starts >= ends[best][group])
+        extra = np.zeros(len(best), dtype=np.float32)
+        np.maximum.at(extra, group[apart], values[apart])
+        return cls(positions[best], values[best] + 0.5 * extra, starts[best], ends[best], weights[best])
+
+    def mention(self, position: int) -> int | None:
+        """The row of item `position`, None when the question does not mention it."""
+        row = int(np.searchsorted(self.positions, position))
+        return row if row < len(self.positions) and self.positions[row] == position else None
+
+    def words(self, letters: str, position: int) -> str | None:
+        """The words of the question that mention item `position`."""
+        row = self.mention(position)
+        return None if row is None else letters[int(self.starts[row]):int(self.ends[row])]
+
+
 class ItemIndex:
     """Search structure over the items of one knowledge-base snapshot."""
 
-    def __init__(self, items: dict[str, dict[str, Any]], department_aliases: dict[str, str],
+    def __init__(self, items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
                  tokenizer: Tokenizer, pinyin: PinyinTable, stop_phrases: Iterable[str] = (),
                  extra_words: dict[str, list[str]] | None = None, settings: ItemMatcherConfig | None = None,
                  bars: ThresholdsConfig | None = None) -> None:
@@ -98,8 +145,8 @@ class ItemIndex:
         # For citizen words: whole stop phrases only; a one-character particle may be part of the word (酒吧).
         phrases = [p for p in self._stop if len(p) > 1]
         self._phrase_pattern = re.compile("|".join(map(re.escape, phrases))) if phrases else None
-        self._mentions: dict[str, list[tuple[int, float]]] = {}
-        self._pinyin_mentions: dict[str, list[tuple[int, float]]] = {}
+        self._mention_lists: dict[str, list[tuple[int, float]]] = {}  # become self._mentions once complete
+        self._pinyin_lists: dict[str, list[tuple[int, float]]] = {}
         # First two characters (syllables) of every surface: most positions of a question start none.
         self._mention_starts: set[str] = set()
         self._pinyin_starts: set[tuple[str, str]] = set()
@@ -147,12 +194,14 @@ class ItemIndex:
         self.matcher = ItemMatcher(settings.matcher_features, prepare=self._strip_stop).fit(examples)
         # One posting list per token over all three BM25 indexes (bm25s computes the weights), so a
         # query costs one concatenate and one bincount however many tokens it has.
-        postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # item positions (int32), weights
         for prefix, documents, weight in (("", name_documents, 1.0), ("", text_documents, self.text_weight),
                                           ("p:", pinyin_documents, 0.5)):
             self._collect_postings(postings, prefix, self._build(documents), weight)
-        self._postings = {token: (np.concatenate([i for i, _ in lists]), np.concatenate([w for _, w in lists]))
-                          for token, lists in postings.items()}
+        self._postings = PostingLists.from_arrays(postings)
+        self._mentions, self._pinyin_mentions = (PostingLists.from_pairs(self._mention_lists),
+                                                 PostingLists.from_pairs(self._pinyin_lists))
+        del self._mention_lists, self._pinyin_lists
         by_department: dict[str, list[int]] = {}
         for position, item_id in enumerate(self.ids):
             by_department.setdefault(items[item_id].get("department") or "", []).append(position)
@@ -162,6 +211,15 @@ class ItemIndex:
         cues = sorted({compact(normalize(c)) for c in settings.theme_cues} - {""}, key=len, reverse=True)
         self._theme_cues = re.compile("|".join(map(re.escape, cues))) if cues and len(self._themes) else None
         self.theme_boost = settings.theme_boost
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What is saved (index_store.py): everything but the tokenizer and the pinyin table, which the
+        reader has already and passes to `attach`."""
+        return {**self.__dict__, "tokenizer": None, "pinyin": None}
+
+    def attach(self, tokenizer: Tokenizer, pinyin: PinyinTable) -> None:
+        """Give an index read from disk the tokenizer and pinyin table it searches with."""
+        self.tokenizer, self.pinyin = tokenizer, pinyin
 
     @staticmethod
     def _surfaces(record: dict[str, Any]) -> list[tuple[str, float]]:
@@ -180,12 +238,12 @@ class ItemIndex:
 
     def _add_mention(self, surface: str, position: int, weight: float, min_syllables: int = 2) -> None:
         if len(surface) <= MAX_MENTION:
-            self._mentions.setdefault(surface, []).append((position, weight))
+            self._mention_lists.setdefault(surface, []).append((position, weight))
             self._mention_starts.add(surface[:2])
             self._longest_mention = max(self._longest_mention, len(surface))
         syllables = self.pinyin.syllables(surface)
         if min_syllables <= len(syllables) <= MAX_PINYIN_MENTION and any(len(s) > 1 for s in syllables):
-            self._pinyin_mentions.setdefault(" ".join(syllables), []).append((position, weight))
+            self._pinyin_lists.setdefault(" ".join(syllables), []).append((position, weight))
             self._pinyin_starts.add((syllables[0], syllables[1]))
 
     def _strip_stop(self, text: str) -> str:
@@ -219,7 +277,7 @@ class ItemIndex:
             start, end = indptr[token_id], indptr[token_id + 1]
             if end > start:
                 postings.setdefault(prefix + token, []).append(
-                    (indices[start:end].astype(np.int64), (data[start:end] * weight).astype(np.float32)))
+                    (indices[start:end].astype(np.int32), (data[start:end] * weight).astype(np.float32)))
 
     def department_mentions(self, text: str) -> list[tuple[str, str]]:
         """(words used, current name) for each department the normalised text mentions, longest mention first."""
@@ -248,25 +306,23 @@ class ItemIndex:
         scores = np.zeros(len(self.ids), dtype=np.float32)
         syllables = self.pinyin.syllables(letters)
         exact = self._exact_mentions(letters, syllables)
-        for position, (value, _, _, _) in exact.items():
-            scores[position] += value
+        scores[exact.positions] += exact.values
         query = self._strip_stop(text[:300])
         tokens = dict.fromkeys(self._tokens(query, None if words is None else [w for w in words if w in query]))
         postings = self._postings
-        hits = [postings[t] for t in tokens if t in postings]
         pinyin_bigrams = dict.fromkeys(f"p:{a}_{b}" for a, b in zip(syllables, syllables[1:]))
-        hits += [postings[k] for k in pinyin_bigrams if k in postings]
+        hits = [hit for hit in map(postings.get, [*tokens, *pinyin_bigrams]) if hit is not None]
         if hits:
             scores += np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
-                                  minlength=len(self.ids)).astype(np.float32)
+                                  minlength=len(self.ids))
         # The matcher is for questions that name no item: one that does is found by its name (and
         # saves the matcher's time, most questions do).
-        named = any(weight >= 0.9 for _, _, _, weight in exact.values())
+        named = bool((exact.weights >= 0.9).any())
         similarity = self.matcher.scores(text[:300]) if not named else None
         if self.matcher_weight and similarity is not None:
             scores += self.matcher_weight * similarity
-        situations = [p for p, (_, _, _, weight) in exact.items() if weight >= CITIZEN_WEIGHT]
-        if situations:
+        situations = exact.positions[exact.weights >= CITIZEN_WEIGHT]
+        if len(situations):
             # The citizen's situation ("公司搬家") decides among the items that share the thing it
             # concerns ("营业执照" names 企业设立登记 too).
             scores[situations] *= self.citizen_boost
@@ -280,12 +336,10 @@ class ItemIndex:
         if not len(top) or not self._confident(top[0], float(scores[top[0]]), exact,
                                                0.0 if similarity is None else float(similarity[top[0]])):
             return []  # nothing fits well enough: better "not found" than an unrelated item
-        return [Candidate(self.ids[p], self.names[p], round(float(scores[p]), 3), p in exact,
-                          letters[exact[p][1]:exact[p][2]] if p in exact else None)
-                for p in top if scores[p] >= max(self.min_score, 1e-6)]
+        return [Candidate(self.ids[p], self.names[p], round(float(scores[p]), 3), exact.mention(p) is not None,
+                          exact.words(letters, p)) for p in top if scores[p] >= max(self.min_score, 1e-6)]
 
-    def _confident(self, position: int, score: float, exact: dict[int, tuple[float, int, int, float]],
-                   similarity: float) -> bool:
+    def _confident(self, position: int, score: float, exact: Mentions, similarity: float) -> bool:
         """Whether the best item fits the question well enough to be offered at all.
 
         Enough score, and one more sign that it is this item: the question names it (a name, alias or
@@ -294,54 +348,39 @@ class ItemIndex:
         """
         if score < max(self.min_score, 1e-6):
             return False
-        named = position in exact and exact[position][3] >= 0.9
+        row = exact.mention(position)
+        named = row is not None and exact.weights[row] >= 0.9
         return named or similarity >= self.min_similarity or score >= self.sure_score
 
-    def _exact_mentions(self, letters: str, syllables: list[str]) -> dict[int, tuple[float, int, int, float]]:
-        """Items mentioned by name or alias: position → (score, start, end, weight) of the best mention.
+    def _exact_mentions(self, letters: str, syllables: list[str]) -> Mentions:
+        """Items mentioned by name or alias, each with its best mention.
 
         Longer mentions score more; a pinyin (homophone) mention a little less than the right characters.
         """
-        found: dict[int, tuple[float, int, int, float]] = {}
-        every: dict[int, list[tuple[float, int, int]]] = {}
-
-        def credit(hits: list[tuple[int, float]], length: float, start: int, end: int) -> None:
-            for position, weight in hits:
-                value = weight * (2.0 + length)
-                every.setdefault(position, []).append((value, start, end))
-                if value > found.get(position, (0.0,))[0]:
-                    found[position] = (value, start, end, weight)
-
+        found: list[tuple[np.ndarray, np.ndarray, float, int, int]] = []  # positions, weights, length, span
         length = len(letters)
         for start in range(length - 1):
             if letters[start:start + 2] not in self._mention_starts:
                 continue
             for end in range(start + 2, min(length, start + self._longest_mention) + 1):
                 hits = self._mentions.get(letters[start:end])
-                if hits:
-                    credit(hits, end - start, start, end)
+                if hits is not None:
+                    found.append((*hits, end - start, start, end))
         if len(syllables) == length:  # positions line up only when every character has one syllable
             for start in range(length - 1):
                 if (syllables[start], syllables[start + 1]) not in self._pinyin_starts:
                     continue
                 for end in range(start + 2, min(length, start + MAX_PINYIN_MENTION) + 1):
                     hits = self._pinyin_mentions.get(" ".join(syllables[start:end]))
-                    if hits:
-                        credit(hits, (end - start) * 0.8, start, end)
-        # A second, separate mention of the same item (a name and a citizen word of it) is more
-        # evidence for it: half its value is added.
-        for position, mentions in every.items():
-            if len(mentions) > 1:
-                value, start, end, weight = found[position]
-                extra = max((v for v, a, b in mentions if b <= start or a >= end), default=0.0)
-                found[position] = (value + 0.5 * extra, start, end, weight)
-        return found
+                    if hits is not None:
+                        found.append((*hits, (end - start) * 0.8, start, end))
+        return Mentions.best_of(found)
 
     def position(self, item_id: str) -> int | None:
         return self._position.get(item_id)
 
 
-def synonym_words(synonyms: dict[str, str], items: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+def synonym_words(synonyms: dict[str, str], items: Mapping[str, dict[str, Any]]) -> dict[str, list[str]]:
     """nlu_data's synonyms whose canonical value names an item (its id, name or bracket-less name),
     as more aliases of that item.
 

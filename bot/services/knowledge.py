@@ -7,14 +7,16 @@ the retrieval index can rebuild before the next question.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Text, cast, delete, func, select
 
 from bot.services.importers import ImportBatch
 from bot.services.importers.batch import check_item
+from bot.services.item_records import ItemRecords
 from bot.storage import CentreInfo, Database, Department, Item
 
 
@@ -22,7 +24,7 @@ from bot.storage import CentreInfo, Database, Department, Item
 class KnowledgeBase:
     """A consistent snapshot of every item, department and the centre information."""
 
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # ItemRecords when read from the database
     departments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
     centre: dict[str, Any] = field(default_factory=dict)
     version: int = 0
@@ -58,12 +60,16 @@ class KnowledgeService:
 
     async def load(self) -> KnowledgeBase:
         async with self.database.session() as session:
-            items = (await session.scalars(select(Item).order_by(Item.id))).all()
+            # The record's JSON text, not the parsed record: it is kept compressed, parsed when read.
+            # Streamed: a provincial catalogue's texts are never all in memory at once.
+            rows = await session.stream(select(Item.id, cast(Item.record, Text)).order_by(Item.id)
+                                        .execution_options(yield_per=1000))
+            items = ItemRecords({item_id: ItemRecords.encoded(text) async for item_id, text in rows})
             departments = (await session.scalars(select(Department).order_by(Department.id))).all()
             centre = await session.scalar(select(CentreInfo).where(CentreInfo.id == 1))
         self._version += 1
         return KnowledgeBase(
-            items={row.id: row.record for row in items},
+            items=items,
             departments={row.name: row.record for row in departments},
             centre=centre.record if centre else {},
             version=self._version,
