@@ -15,6 +15,8 @@ from datetime import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.core.messages import BotMessage
 from bot import __version__
 from bot.configuration import StaffHoursConfig
@@ -135,8 +137,15 @@ class Assistant:
         return self.agent.domain.as_text(messages)
 
     async def notifications(self, channel: str, sender: str | None = None) -> list[Notice]:
-        """Messages waiting for citizens of `channel` (case status changes, ticket replies)."""
-        return await self.agent.notifications(channel, sender)
+        """Messages waiting for citizens of `channel` (case status changes, ticket replies). None while
+        the database is away: they stay waiting, and the answer of the turn (the busy answer, say)
+        still goes out."""
+        try:
+            return await self.agent.notifications(channel, sender)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("notifications for %s not read: the database is unavailable (%s)", channel,
+                        type(error).__name__)
+            return []
 
     async def undelivered(self, notices: list[Notice]) -> None:
         """A channel could not deliver these: they wait for the citizen's next message."""

@@ -3,7 +3,9 @@
 Each simulated citizen holds one realistic conversation of ten messages: a guide question and a
 follow-up, a complaint to its end, a progress query of that complaint (answered only to its own
 citizen), thanks and a 好差评 rating. Messages go as WeChat sends them: safe mode (AES, msg_signature), one MsgId each,
-and WeChat's retry: no answer within 5 s → the same message again, three tries at most.
+and WeChat's retry: no answer within 5 s → the same message again, three tries at most. A citizen
+told the system is busy (the database or Redis is away) sends the same text again a moment later,
+as the answer asks.
 
 The report gives throughput, p50/p99 latency, timeouts and retries, and two checks: every reply came
 in order (each matches the message it answers), and every complaint acknowledged to a citizen exists
@@ -25,6 +27,9 @@ from xml.sax.saxutils import escape
 MAX_CITIZENS = 2000
 WECHAT_TIMEOUT = 5.0  # WeChat waits this long for an answer, then retries
 WECHAT_TRIES = 3
+BUSY_MARK = "系统繁忙"  # domain.yml's utter_busy: "send it again later"
+BUSY_PAUSE = 1.0  # seconds a citizen waits before sending again
+BUSY_RESENDS = 30
 _TICKET = re.compile(r"TS\d{8}-\d{4,}")
 
 # (message, what its answer must contain): the conversation every simulated citizen holds. "{ticket}" is
@@ -53,6 +58,8 @@ class CitizenRun:
     latencies: list[float] = field(default_factory=list)
     retries: int = 0
     timeouts: int = 0
+    busy: int = 0  # busy answers, each followed by the same message again
+    server_errors: int = 0  # HTTP 5xx answers
     out_of_order: list[str] = field(default_factory=list)  # "step n: what came instead"
     ticket: str | None = None
 
@@ -66,6 +73,8 @@ class LoadReport:
     p99_ms: float
     retries: int
     timeouts: int
+    busy: int
+    server_errors: int
     out_of_order: int
     acknowledged: int  # complaints whose number a citizen was given
     filed_once: int  # of those, found exactly once in the database
@@ -78,14 +87,14 @@ class LoadReport:
 
     @property
     def passed(self) -> bool:
-        return (self.timeouts == 0 and self.out_of_order == 0 and self.duplicates == 0
+        return (self.timeouts == 0 and self.server_errors == 0 and self.out_of_order == 0 and self.duplicates == 0
                 and self.filed_once == self.acknowledged == self.citizens)
 
     def as_dict(self) -> dict[str, Any]:
         return {"citizens": self.citizens, "messages": self.messages, "seconds": round(self.seconds, 2),
                 "throughput": round(self.throughput, 1), "p50_ms": round(self.p50_ms, 1),
                 "p99_ms": round(self.p99_ms, 1), "retries": self.retries, "timeouts": self.timeouts,
-                "out_of_order": self.out_of_order, "acknowledged": self.acknowledged,
+                "busy": self.busy, "server_errors": self.server_errors, "out_of_order": self.out_of_order, "acknowledged": self.acknowledged,
                 "filed_once": self.filed_once, "duplicates": self.duplicates, "passed": self.passed,
                 "examples": self.examples}
 
@@ -175,33 +184,20 @@ API_WAIT = 15.0  # how long a citizen waits for an answer that comes by the cust
 
 async def _converse(http: Any, wechat: WeChatSimulator, openid: str, deadline: float,
                     sink: CustomerServiceSink | None = None) -> CitizenRun:
-    import aiohttp
-
     run = CitizenRun(openid)
     for step, (template, wanted) in enumerate(CONVERSATION, 1):
         if time.monotonic() > deadline:
             break
         text = template.format(ticket=run.ticket or "TS00000000-0000")
         expected = tuple(word.format(ticket=run.ticket or "?") for word in wanted)
-        msg_id = wechat.next_msg_id()
         started = time.perf_counter()
         reply: str | None = None
-        for attempt in range(WECHAT_TRIES):
-            query, body = wechat.envelope(openid, text, msg_id)
-            try:
-                async with http.post(wechat.url, params=query, data=body,
-                                     timeout=aiohttp.ClientTimeout(total=WECHAT_TIMEOUT)) as response:
-                    answer = await response.text()
-                    reply = wechat.reply_text(answer) if response.status == 200 else f"HTTP {response.status}"
+        for _ in range(BUSY_RESENDS):
+            reply = await _send(http, wechat, openid, text, run, sink)
+            if reply is None or BUSY_MARK not in reply:
                 break
-            except (asyncio.TimeoutError, aiohttp.ClientError):
-                if attempt + 1 < WECHAT_TRIES:
-                    run.retries += 1
-        if reply == "" and sink is not None:  # answered "success": the answer comes by the API
-            try:
-                reply = await asyncio.wait_for(sink.inbox(openid).get(), API_WAIT)
-            except asyncio.TimeoutError:
-                reply = None
+            run.busy += 1
+            await asyncio.sleep(BUSY_PAUSE)
         run.latencies.append(time.perf_counter() - started)
         if reply is None:
             run.timeouts += 1
@@ -212,6 +208,34 @@ async def _converse(http: Any, wechat: WeChatSimulator, openid: str, deadline: f
         if template == "确认" and found:
             run.ticket = found.group(0)
     return run
+
+
+async def _send(http: Any, wechat: WeChatSimulator, openid: str, text: str, run: CitizenRun,
+                sink: CustomerServiceSink | None) -> str | None:
+    """One message as WeChat delivers it (retried when unanswered); the answer, None when none came."""
+    import aiohttp
+
+    msg_id = wechat.next_msg_id()
+    reply: str | None = None
+    for attempt in range(WECHAT_TRIES):
+        query, body = wechat.envelope(openid, text, msg_id)
+        try:
+            async with http.post(wechat.url, params=query, data=body,
+                                 timeout=aiohttp.ClientTimeout(total=WECHAT_TIMEOUT)) as response:
+                answer = await response.text()
+                if response.status >= 500:
+                    run.server_errors += 1
+                reply = wechat.reply_text(answer) if response.status == 200 else f"HTTP {response.status}"
+            break
+        except (asyncio.TimeoutError, aiohttp.ClientError):
+            if attempt + 1 < WECHAT_TRIES:
+                run.retries += 1
+    if reply == "" and sink is not None:  # answered "success": the answer comes by the API
+        try:
+            reply = await asyncio.wait_for(sink.inbox(openid).get(), API_WAIT)
+        except asyncio.TimeoutError:
+            reply = None
+    return reply
 
 
 def _loopback(url: str) -> None:
@@ -260,14 +284,16 @@ async def run_load(url: str, citizens: int, concurrency: int, seconds: float, to
     return LoadReport(citizens, len(latencies), elapsed,
                       statistics.median(latencies) * 1000 if latencies else 0.0,
                       latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else 0.0,
-                      sum(run.retries for run in runs), sum(run.timeouts for run in runs), len(wrong),
+                      sum(run.retries for run in runs), sum(run.timeouts for run in runs), sum(run.busy for run in runs),
+                      sum(run.server_errors for run in runs), len(wrong),
                       len(acknowledged), filed_once, duplicates, wrong[:5])
 
 
 def format_report(report: LoadReport) -> str:
     lines = [f"模拟群众 {report.citizens} 人，消息 {report.messages} 条，用时 {report.seconds:.1f} 秒，"
              f"吞吐 {report.throughput:.0f} 条/秒",
-             f"延迟 p50 {report.p50_ms:.0f} ms，p99 {report.p99_ms:.0f} ms；重试 {report.retries} 次，超时 {report.timeouts} 条",
+             f"延迟 p50 {report.p50_ms:.0f} ms，p99 {report.p99_ms:.0f} ms；重试 {report.retries} 次，超时 {report.timeouts} 条，"
+             f"“系统繁忙”后重发 {report.busy} 次，服务器错误（5xx）{report.server_errors} 次",
              f"答复顺序错乱 {report.out_of_order} 条；已告知群众的投诉 {report.acknowledged} 件，"
              f"其中数据库中恰有一件的 {report.filed_once} 件，重复登记 {report.duplicates} 件",
              "结论：" + ("通过" if report.passed else "未通过")]

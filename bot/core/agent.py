@@ -139,8 +139,10 @@ class Agent:
         except CoordinationUnavailable:
             log.error("turn of %s… not handled: Redis (the conversation locks) is unavailable", message.sender_id[:6])
             return [self._busy(message, text, started)]
-        except (TimeoutError, SQLAlchemyError, OSError):
-            log.warning("turn of %s… not handled: the database is unavailable", message.sender_id[:6], exc_info=True)
+        except (TimeoutError, SQLAlchemyError, OSError) as error:
+            # One line per turn, not a traceback: in an outage every turn ends here.
+            log.warning("turn of %s… not handled: the database is unavailable (%s: %s)", message.sender_id[:6],
+                        type(error).__name__, str(error)[:200])
             return [self._busy(message, text, started)]
 
     def _busy(self, message: UserMessage, text: str, started: float) -> BotMessage:

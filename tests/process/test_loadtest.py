@@ -1,5 +1,6 @@
 """`zwbot loadtest` against a real `zwbot run`: one process on SQLite, two workers on PostgreSQL and Redis,
-and two workers with one killed halfway through the load."""
+two workers with one killed halfway through the load, and two workers whose PostgreSQL is restarted
+halfway through it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_DIR
-from tests.process.running import ZwbotProcess
+from tests.process.running import PrivatePostgres, ZwbotProcess
 
 REDIS_URL = os.environ.get("ZWBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WECHAT = {"ZWBOT_WECHAT_TOKEN": "loadtest-token", "ZWBOT_WECHAT_APPID": "wxloadtest000001",
@@ -73,3 +74,34 @@ def test_only_a_zwbot_on_this_machine_is_load_tested(server: ZwbotProcess) -> No
     result = subprocess.run([sys.executable, "-m", "bot", "loadtest", "--url", "http://10.0.0.8:5005"],
                             cwd=PROJECT_DIR, env=server.env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "只对本机" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_postgres_restarted_halfway_means_busy_answers_and_no_loss(database_url: str, tmp_path: Path) -> None:
+    """The database goes away under load and comes back: citizens get the polite busy answer (or
+    WeChat's retry lands), no 5xx, nothing acknowledged is lost or filed twice, and service resumes
+    by itself."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL (this is the SQLite pass)")
+    postgres = PrivatePostgres()
+    if not postgres.available:
+        pytest.skip("PostgreSQL's server programs are not installed")
+    postgres.start()
+    server = ZwbotProcess(postgres.url, tmp_path / "state", env={**WECHAT, "ZWBOT_REDIS_URL": REDIS_URL},
+                          args=("--workers", "2"))
+    try:
+        server.start()
+        run = _loadtest(server, "--citizens", "30", "--concurrency", "15")
+        time.sleep(1.5)  # the load is under way
+        postgres.stop()
+        time.sleep(3)
+        postgres.start()
+        out, err = run.communicate(timeout=300)
+        report = json.loads(out)
+        assert report["server_errors"] == 0 and report["timeouts"] == 0, (report, err)
+        assert report["out_of_order"] == 0 and report["duplicates"] == 0, (report, err)
+        assert report["acknowledged"] == report["filed_once"] == 30 and report["passed"], (report, err)
+        assert report["busy"] + report["retries"] > 0, report  # the outage was felt, not slept through
+        assert server.get("/health")[0] == 200
+    finally:
+        server.stop()
+        postgres.remove()

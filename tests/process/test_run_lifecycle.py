@@ -54,7 +54,7 @@ def test_a_second_run_on_the_same_port_refuses_to_start(zwbot: ZwbotProcess, tmp
     second = ZwbotProcess(zwbot.env["ZWBOT_DATABASE_URL"], tmp_path / "other", port=zwbot.port).start(wait=False)
     assert second.process is not None
     code = second.process.wait(60)
-    error = second.process.stderr.read() if second.process.stderr else ""
+    error = second.log()
     assert code != 0 and "已被占用" in error and "Traceback" not in error
     assert zwbot.get("/health")[0] == 200  # the first one serves on
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_DIR
-from tests.process.running import ZwbotProcess
+from tests.process.running import PrivateRedis, ZwbotProcess
 
 REDIS_URL = os.environ.get("ZWBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -86,34 +86,6 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
     assert result.returncode == 1 and "只能运行一个进程" in result.stderr and "Traceback" not in result.stderr
 
 
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, so it can be stopped and started again."""
-
-    def __init__(self) -> None:
-        from tests.process.running import free_port
-
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
-                              text=True).stdout.strip() == "PONG":
-                return
-            time.sleep(0.1)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-
 def test_redis_stopped_means_no_turn_and_service_comes_back_by_itself(database_url: str, tmp_path: Path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers need PostgreSQL (this is the SQLite pass)")
@@ -140,5 +112,4 @@ def test_redis_stopped_means_no_turn_and_service_comes_back_by_itself(database_u
     finally:
         workers.stop()
         redis.stop()
-    assert workers.process is not None and workers.process.stderr is not None
-    assert "Redis" in workers.process.stderr.read()  # the logs say why
+    assert "Redis" in workers.log()  # the logs say why
