@@ -27,6 +27,21 @@ if TYPE_CHECKING:  # redis is imported only by a process that coordinates with o
     from redis.asyncio import Redis
 
 
+REDIS_CONNECTIONS = 64  # per worker; a command waits for a free one rather than failing
+REDIS_WAIT_SECONDS = 2.0
+
+
+def shared_redis(url: str, socket_timeout: float | None = 2) -> Redis:
+    """A Redis client whose commands, when every connection is busy (hundreds of citizens at once),
+    wait up to REDIS_WAIT_SECONDS for one: redis-py's default pool refuses the 101st at once.
+    `socket_timeout` None for a subscriber, whose reads wait for as long as nothing is published."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    return Redis(connection_pool=BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS, socket_timeout=socket_timeout,
+        socket_connect_timeout=2))
+
+
 class CoordinationUnavailable(Exception):
     """The shared coordination (Redis) cannot be reached: no turn may run without its lock."""
 
@@ -119,9 +134,7 @@ class RedisCoordination:
 
     @classmethod
     def from_url(cls, url: str) -> RedisCoordination:
-        from redis.asyncio import Redis
-
-        return cls(Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+        return cls(shared_redis(url))
 
     @asynccontextmanager
     async def lock(self, key: str, lease: float, wait: float) -> AsyncIterator[None]:

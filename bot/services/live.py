@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.services.coordination import shared_redis
+
 log = logging.getLogger(__name__)
 
 MISSED: dict[str, Any] = {"type": "missed"}
@@ -80,9 +82,7 @@ class RedisRelay:
     CHANNEL = "zwbot:live"
 
     def __init__(self, url: str, hub: LiveHub) -> None:
-        from redis.asyncio import Redis
-
-        self.redis = Redis.from_url(url, socket_connect_timeout=2)
+        self.redis = shared_redis(url, socket_timeout=None)
         self.hub = hub
         self.origin = uuid.uuid4().hex  # this worker: its own events come back from Redis and are skipped
         self._listener: asyncio.Task[None] | None = None

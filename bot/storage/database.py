@@ -37,10 +37,12 @@ class Database:
             for engine in (self.engine, self.read_engine):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            # pool_pre_ping drops connections a restarted server closed; a short connect timeout keeps a
-            # server that does not answer from holding a citizen's turn.
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
-                                              connect_args={"timeout": 3})
+            # No pre-ping: it costs a round trip (and a transaction) on every checkout, several per turn.
+            # A connection a restarted server closed fails on its first use instead; SQLAlchemy then
+            # discards the whole pool, so one turn per worker gets the busy answer and the next ones
+            # connect afresh. A short connect timeout keeps a server that does not answer from holding
+            # a citizen's turn.
+            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, connect_args={"timeout": 3})
             self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)

@@ -93,7 +93,9 @@ def test_postgres_restarted_halfway_means_busy_answers_and_no_loss(database_url:
         run = _loadtest(server, "--citizens", "30", "--concurrency", "15")
         time.sleep(1.5)  # the load is under way
         postgres.stop()
-        time.sleep(3)
+        status, health = server.get("/health")
+        assert status == 503 and health["database"]["status"] == "down", health
+        time.sleep(2)
         postgres.start()
         out, err = run.communicate(timeout=300)
         report = json.loads(out)

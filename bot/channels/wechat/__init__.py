@@ -30,9 +30,9 @@ def make_api(settings: WeChatSettings, redis_url: str | None) -> WeChatApi:
     """The API client; with a Redis URL the access token is shared and refreshed under a Redis lock."""
     if not redis_url:
         return WeChatApi(settings.api_base, settings.app_id, settings.secret)
-    from redis.asyncio import Redis  # only a process that coordinates with others needs it
+    from bot.services.coordination import shared_redis  # only a process that coordinates with others needs it
 
-    return WeChatApi(settings.api_base, settings.app_id, settings.secret, Redis.from_url(redis_url))
+    return WeChatApi(settings.api_base, settings.app_id, settings.secret, shared_redis(redis_url))
 
 
 def add_routes(app: web.Application, settings: Settings) -> bool:

@@ -97,3 +97,13 @@ async def test_without_redis_no_turn_runs_unlocked() -> None:
     with pytest.raises(CoordinationUnavailable):
         await gone.first_time("wechat:msg:1", ttl=30)
     await gone.close()
+
+
+async def test_hundreds_of_citizens_at_once_wait_for_a_connection_instead_of_failing() -> None:
+    """A busy hour: more Redis commands in flight in one worker than it keeps connections for. Each
+    waits its turn for a connection; none fails (a failure would be an HTTP 500 to WeChat)."""
+    worker, = await _redis_workers(1)
+    key = f"wechat:msg:{uuid.uuid4().hex}"
+    taken = await asyncio.gather(*(worker.first_time(f"{key}:{n % 150}", ttl=30) for n in range(300)))
+    assert sum(taken) == 150  # each delivery taken once, the other 150 seen as the retries they are
+    await worker.close()
