@@ -126,16 +126,16 @@ class Agent:
         return action
 
     async def handle(self, message: UserMessage) -> list[BotMessage]:
-        """zwbot's answer to one message. When the database cannot keep up (down, locked, or slower
-        than `busy_after_seconds`) the citizen gets the polite busy answer and the conversation stays
-        exactly where it was, so the same message can be sent again."""
+        """zwbot's answer to one message. When the database cannot keep up (down, locked, or the
+        conversation's lock and state not had within `busy_after_seconds`) the citizen gets the polite
+        busy answer and the conversation stays exactly where it was, so the same message can be sent again."""
         started = time.perf_counter()
         key = (message.channel, message.sender_id)
         text = clean(message.text[:MAX_TEXT_CHARS])
         try:
-            async with asyncio.timeout(self.config.limits.busy_after_seconds):
+            async with asyncio.timeout(self.config.limits.busy_after_seconds) as deadline:
                 async with self.trackers.lock(key):
-                    return await self._turn(message, key, text, started)
+                    return await self._turn(message, key, text, started, deadline)
         except CoordinationUnavailable:
             log.error("turn of %s… not handled: Redis (the conversation locks) is unavailable", message.sender_id[:6])
             return [self._busy(message, text, started)]
@@ -152,8 +152,14 @@ class Agent:
                   [busy], False, started, "fallback")
         return busy
 
-    async def _turn(self, message: UserMessage, key: tuple[str, str], text: str, started: float) -> list[BotMessage]:
+    async def _turn(self, message: UserMessage, key: tuple[str, str], text: str, started: float,
+                    deadline: asyncio.Timeout) -> list[BotMessage]:
         handoff = await self.workflows.handoffs.open_for(message.channel, message.sender_id)
+        slots = await self.trackers.get(key) if handoff is None else {}
+        # From here on the turn changes things (a form answer, a ticket, what staff see): it runs to its
+        # end however slow the database is, since the busy answer would tell the citizen to send again
+        # a message that was taken. Only waiting for the lock and the reads above give the busy answer.
+        deadline.reschedule(None)
         if handoff is not None:
             # Staff own this conversation: the bot keeps quiet and staff see the message.
             if text:
@@ -161,7 +167,6 @@ class Agent:
             self._log(message, text, {"intent": {"name": "handoff"}}, Tracker(message.sender_id,
                       message.channel), [], True, started, "handoff")
             return []
-        slots = await self.trackers.get(key)
         parse = self._understand(self._pressed_button(slots, text))
         tracker = Tracker(message.sender_id, message.channel, slots, parse, client=message.client)
         services = ActionServices(self.knowledge, self.workflows.cases, self.workflows.tickets,
