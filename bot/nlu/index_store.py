@@ -72,7 +72,7 @@ def _build_and_save(path: Path, items: Mapping[str, dict[str, Any]], department_
 def _fingerprint(items: Mapping[str, dict[str, Any]], department_aliases: dict[str, str],
                  extra_words: dict[str, list[str]], config: Configuration) -> str:
     digest = hashlib.sha256(__version__.encode())
-    records = getattr(items, "digest", None)
+    records = getattr(items, "digest", None)  # ItemRecords: a hash of the stored bytes, no parse needed
     digest.update((records() if callable(records) else
                    json.dumps(dict(items), ensure_ascii=False, sort_keys=True)).encode())
     digest.update(json.dumps([sorted(department_aliases.items()), sorted(extra_words.items())],
