@@ -10,7 +10,9 @@
   passive answer to a delivery, for a retry that reaches another worker).
 
 `LocalCoordination` is for one process (asyncio only); `RedisCoordination` shares the same through
-Redis (redis-py's lock, SET NX EX), for `zwbot run --workers N` and several hosts.
+Redis (a queue and SET NX PX in one script per try, SET NX EX), for `zwbot run --workers N` and
+several hosts. Locks are first come, first served in both: a citizen's messages run in the order
+they arrived.
 """
 
 from __future__ import annotations
@@ -40,6 +42,31 @@ def shared_redis(url: str, socket_timeout: float | None = 2) -> Redis:
     return Redis(connection_pool=BlockingConnectionPool.from_url(
         url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS, socket_timeout=socket_timeout,
         socket_connect_timeout=2))
+
+
+LOCK_POLL_SECONDS = 0.01
+
+# KEYS: queue, lock. ARGV: waiter, stale after (ms), lease (ms). Joins the queue on the first call;
+# takes the lock (and leaves the queue) when first in it and the lock is free. 1 when taken.
+_TAKE_IN_TURN = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'NX', ms, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local first = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+if first == ARGV[1] and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+# KEYS: queue, lock. ARGV: waiter. Leaves the queue; frees the lock only if it is still this one's.
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('DEL', KEYS[2]) end
+return 0
+"""
 
 
 class CoordinationUnavailable(Exception):
@@ -138,25 +165,42 @@ class RedisCoordination:
 
     @asynccontextmanager
     async def lock(self, key: str, lease: float, wait: float) -> AsyncIterator[None]:
-        from redis.exceptions import LockError, RedisError
+        """First come, first served: a waiter joins the key's queue (ordered by Redis's own clock, the
+        same for every worker and host) and takes the lock only when it is first in the queue."""
+        from redis.exceptions import RedisError
 
-        lock = self.redis.lock(f"{self.prefix}lock:{key}", timeout=lease, sleep=0.02, blocking_timeout=wait,
-                               thread_local=False)
+        me, lock, queue = uuid.uuid4().hex, f"{self.prefix}lock:{key}", f"{self.prefix}queue:{key}"
+        # A waiter that died while waiting is dropped from the queue once older than any live one can be.
+        stale_ms, lease_ms = int((wait + 1) * 1000), max(int(lease * 1000), 1)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        taken = False
         try:
-            acquired = await lock.acquire()
+            while not (taken := bool(await self.redis.eval(_TAKE_IN_TURN, 2, queue, lock, me, stale_ms, lease_ms))):
+                if loop.time() >= deadline:
+                    break
+                await asyncio.sleep(LOCK_POLL_SECONDS)
         except (RedisError, OSError) as error:
             raise CoordinationUnavailable(str(error)) from error
-        if not acquired:
+        finally:
+            if not taken:  # gave up, or the turn was cancelled while waiting: out of the queue
+                await self._leave(queue, lock, me)
+        if not taken:  # raised here, not in the try: TimeoutError is an OSError too
             raise TimeoutError(f"{key} is held by another worker")
         try:
             yield
         finally:
-            try:
-                await lock.release()
-            except LockError:
-                pass  # the lease ran out first (a very slow turn): the lock is already free
-            except (RedisError, OSError):
-                pass  # Redis went away: the lease frees the lock when it comes back
+            await self._leave(queue, lock, me)
+
+    async def _leave(self, queue: str, lock: str, me: str) -> None:
+        """Out of the queue, and the lock freed if it is still ours (its lease may have run out and
+        another holds it now)."""
+        from redis.exceptions import RedisError
+
+        try:
+            await self.redis.eval(_LEAVE, 2, queue, lock, me)
+        except (RedisError, OSError):
+            pass  # Redis went away: the queue entry and the lock expire by themselves
 
     async def first_time(self, key: str, ttl: float) -> bool:
         from redis.exceptions import RedisError

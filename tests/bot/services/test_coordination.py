@@ -107,3 +107,44 @@ async def test_hundreds_of_citizens_at_once_wait_for_a_connection_instead_of_fai
     taken = await asyncio.gather(*(worker.first_time(f"{key}:{n % 150}", ttl=30) for n in range(300)))
     assert sum(taken) == 150  # each delivery taken once, the other 150 seen as the retries they are
     await worker.close()
+
+
+async def test_a_citizens_waiting_messages_are_taken_in_the_order_they_came(workers: list[Coordination]) -> None:
+    """Messages of one citizen that arrive while a turn runs (on either worker) wait, and then run in
+    the order they arrived, not in whichever order their workers happen to look again."""
+    taken: list[int] = []
+
+    async def turn(number: int) -> None:
+        await asyncio.sleep(0.03 * number)  # arrival order: 0, 1, 2, …
+        async with workers[number % 2].lock("wechat:citizen-fifo", lease=5, wait=5):
+            taken.append(number)
+            await asyncio.sleep(0.4 if number == 0 else 0.01)  # the first turn is slow: the rest queue up
+
+    await asyncio.gather(*(turn(n) for n in range(8)))
+    assert taken == list(range(8))
+
+
+async def test_a_message_given_up_while_waiting_does_not_hold_up_the_next(workers: list[Coordination]) -> None:
+    """A turn cancelled while it waits for the lock (the busy limit ran out) leaves the queue: the
+    citizen's next message is not stuck behind it."""
+    key = f"wechat:citizen-{uuid.uuid4().hex[:6]}"
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with workers[0].lock(key, lease=5, wait=5):
+            await release.wait()
+
+    async def waiter() -> None:
+        async with workers[1].lock(key, lease=5, wait=5):
+            pass
+
+    held = asyncio.create_task(holder())
+    await asyncio.sleep(0.05)
+    given_up = asyncio.create_task(waiter())
+    await asyncio.sleep(0.05)
+    given_up.cancel()
+    await asyncio.gather(given_up, return_exceptions=True)
+    release.set()
+    await held
+    async with workers[0].lock(key, lease=5, wait=0.5):  # not behind the cancelled one (stale only after 6 s)
+        pass
