@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import multiprocessing
 import pickle
 from collections.abc import Mapping
@@ -23,13 +22,12 @@ from typing import Any
 
 from bot import __version__
 from bot.configuration import Configuration
-from bot.nlu import matcher, pinyin, retrieval, text
+from bot.nlu import matcher, pinyin, postings, retrieval, text
 from bot.nlu.model import user_words
 from bot.nlu.pinyin import PinyinTable
 from bot.nlu.retrieval import ItemIndex
 from bot.nlu.text import Tokenizer
 
-log = logging.getLogger(__name__)
 BUILT_APART_FROM = 5000  # items
 
 
@@ -79,6 +77,6 @@ def _fingerprint(items: Mapping[str, dict[str, Any]], department_aliases: dict[s
                              ensure_ascii=False).encode())
     digest.update(json.dumps(config.model_dump(mode="json", include={"retrieval_stop_phrases", "item_matcher",
                                                                      "thresholds"}), sort_keys=True).encode())
-    for module in (retrieval, matcher, text, pinyin):  # the code that builds it
+    for module in (retrieval, postings, matcher, text, pinyin):  # the code that builds it (and its layout)
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]

@@ -60,7 +60,7 @@ class KnowledgeService:
 
     async def load(self) -> KnowledgeBase:
         async with self.database.session() as session:
-            # The record's JSON text, not the parsed record: it is kept compressed, parsed when read.
+            # The record's JSON text, not the parsed record: it is kept as bytes and parsed when read.
             # Streamed: a provincial catalogue's texts are never all in memory at once.
             rows = await session.stream(select(Item.id, cast(Item.record, Text)).order_by(Item.id)
                                         .execution_options(yield_per=1000))
